@@ -1,0 +1,50 @@
+# Everything runs inside .venv, created on demand and rebuilt when the lock changes.
+SHELL  := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+export HOST PORT
+export ANONYMIZED_TELEMETRY := False
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: venv test run lint lock clean-venv
+
+venv: $(STAMP)
+
+# torch first, from the CPU wheel on disk, so nothing later pulls a CUDA build.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0 2>&1 | { grep -v 'is ignored' || true; }
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock 2>&1 | { grep -v 'is ignored' || true; }
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . 2>&1 | { grep -v 'is ignored' || true; }
+	$(BIN)/python -c "import assistant, torch; assert torch.__version__.startswith('2.13.0')"
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/ruff check assistant tests app.py
+	$(BIN)/python -m pytest
+
+run: $(STAMP)
+	@echo "The chat arrives with issue 3; for now: $(BIN)/assistant corpus check"
+	$(BIN)/assistant corpus check
+
+lint: $(STAMP)
+	$(BIN)/ruff check assistant tests app.py
+	$(BIN)/ruff format --check assistant tests app.py
+
+# Re-resolve the lock from a fresh venv (run after changing dependencies in pyproject.toml).
+lock:
+	rm -rf /tmp/lock-venv && $(PYTHON) -m venv /tmp/lock-venv
+	/tmp/lock-venv/bin/pip install -q torch==2.13.0
+	/tmp/lock-venv/bin/pip install -q -e ".[dev]"
+	( echo "# Resolved together on Python 3.11 with torch==2.13.0 (CPU) installed first; see Makefile."; \
+	  echo "# Regenerate: make lock"; \
+	  /tmp/lock-venv/bin/pip freeze --exclude-editable | sed 's/^torch==2.13.0+cpu/torch==2.13.0/' ) > requirements.lock
+
+clean-venv:
+	rm -rf $(VENV)

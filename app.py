@@ -1,0 +1,1 @@
+"""Chainlit entry point (the chat UI arrives with issue 3)."""
