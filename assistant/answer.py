@@ -1,0 +1,202 @@
+"""The extractive answerer: an answer made only of sentences from the retrieved passages.
+
+Nothing is generated, so nothing can be made up: each sentence is quoted from a
+passage in the question's language and carries its citation number. Sentences
+are chosen by their similarity to the question (vectors computed at index time),
+near-duplicates are dropped, and a list whose items dominate the results is
+offered whole so that "which clusters ..." gets every item.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.chunking import Chunk
+from assistant.index import LoadedIndex
+from assistant.retrieval import Passage, Retriever
+from assistant.settings import Settings
+
+
+@dataclass
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    topic: str
+    lang: str
+    url: str
+    text: str
+    section: str
+
+
+ENUMERATION = re.compile(
+    r"(?<!\w)(welche[nrs]?|which|what are|what kinds?|list|liste|alle|all|nenn|aufz[äa]hl|übersicht|overview)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Unit:
+    """What one citation stands for: a single chunk or a whole list."""
+
+    chunks: list[Chunk]
+    rank: int
+    is_list: bool = False
+    selected: list[tuple[int, int]] = field(default_factory=list)  # (chunk index, sentence index)
+
+    @property
+    def first(self) -> Chunk:
+        return self.chunks[0]
+
+
+@dataclass
+class Composition:
+    answer: str
+    citations: list[Citation]
+    best_sentence: float
+
+
+_END = re.compile(r"([.!?…:;]+)([\"'“”»«)]*)$")
+
+
+def cite(sentence: str, n: int) -> str:
+    """Put the citation marker before the sentence's final punctuation: "... Hafen [2]."."""
+    sentence = sentence.strip()
+    match = _END.search(sentence)
+    if match:
+        return f"{sentence[: match.start()]} [{n}]{match.group(1)}{match.group(2)}"
+    return f"{sentence} [{n}]"
+
+
+class Composer:
+    """Builds the cited extractive answer from ranked passages."""
+
+    def __init__(self, index: LoadedIndex, retriever: Retriever, settings: Settings) -> None:
+        self.index = index
+        self.retriever = retriever
+        self.settings = settings
+        self.lists: dict[str, list[Chunk]] = defaultdict(list)
+        self.leads: dict[str, Chunk] = {}
+        for chunk in index.chunks:
+            if chunk.kind == "lead" and chunk.list_id:
+                self.leads[chunk.list_id] = chunk
+            elif chunk.list_id:
+                self.lists[chunk.list_id].append(chunk)
+
+    def _vector(self, chunk: Chunk, k: int) -> np.ndarray | None:
+        row = self.index.sentence_row.get(f"{chunk.id}:{k}")
+        return None if row is None else self.index.sentence_vectors[row]
+
+    def _units(self, passages: Sequence[Passage], lang: str, pool: int) -> list[Unit]:
+        """Top passages as units; list items that dominate the top results pull in their whole list."""
+        top = [p.in_language(lang) for p in passages[:pool]]
+        counts: dict[str, int] = defaultdict(int)
+        for chunk in top:
+            if chunk.list_id:
+                counts[chunk.list_id] += 2 if chunk.kind == "lead" else 1
+        units: list[Unit] = []
+        taken: set[str] = set()
+        for rank, chunk in enumerate(top):
+            if chunk.id in taken:
+                continue
+            list_id = chunk.list_id
+            size = len(self.lists.get(list_id or "", []))
+            # a list is quoted as a whole when its lead-in or several of its items rank high
+            dominant = counts[list_id] >= 2 and counts[list_id] >= min(3, math.ceil(size / 3))
+            if list_id and size and (chunk.kind == "lead" or dominant):
+                lead = self.leads.get(list_id)
+                items = ([lead] if lead else []) + self.lists[list_id]
+                units.append(Unit(chunks=items, rank=rank, is_list=True))
+                taken.update(c.id for c in items)
+            else:
+                units.append(Unit(chunks=[chunk], rank=rank))
+                taken.add(chunk.id)
+        return units
+
+    def compose(
+        self, query_vector: np.ndarray, passages: Sequence[Passage], lang: str, enumeration: bool = False
+    ) -> Composition:
+        """Quote the best sentences of the best passages; `enumeration` keeps whole lists together."""
+        s = self.settings
+        units = self._units(passages, lang, pool=max(8, s.max_citations * 2))
+        scored: list[list[tuple[float, int, int, np.ndarray]]] = []
+        for unit in units:
+            rows = []
+            for c, chunk in enumerate(unit.chunks):
+                for k in range(len(chunk.sentences)):
+                    vector = self._vector(chunk, k)
+                    if vector is not None:
+                        rows.append((float(vector @ query_vector), c, k, vector))
+            rows.sort(key=lambda r: -r[0])
+            scored.append(rows)
+        bests = [rows[0][0] if rows else -1.0 for rows in scored]
+        if not units or max(bests) < 0:
+            return Composition(answer="", citations=[], best_sentence=0.0)
+        best = max(bests)
+        chosen: list[np.ndarray] = []
+        used: list[int] = []
+        count = 0
+        for u, unit in enumerate(units):
+            if len(used) >= s.max_citations or count >= s.max_sentences:
+                break
+            if not scored[u] or (used and bests[u] < best - s.unit_margin):
+                continue
+            margin = s.list_margin if unit.is_list and enumeration else s.sentence_margin
+            for score, c, k, vector in scored[u]:
+                if score < bests[u] - margin:
+                    break
+                if any(float(vector @ other) > s.redundancy_threshold for other in chosen):
+                    continue
+                if count >= s.max_sentences and not (unit.is_list and enumeration):
+                    break
+                unit.selected.append((c, k))
+                chosen.append(vector)
+                count += 1
+            if unit.selected:
+                used.append(u)
+        return self._render(units, used, best)
+
+    def _render(self, units: list[Unit], used: list[int], best: float) -> Composition:
+        order = sorted(used, key=lambda u: units[u].rank)
+        blocks: list[str] = []
+        citations: list[Citation] = []
+        for n, u in enumerate(order, start=1):
+            unit = units[u]
+            chosen = sorted(unit.selected)
+            if unit.is_list:
+                items = [c for c in unit.chunks if c.kind != "lead"]
+                lead = unit.first.text if unit.first.kind == "lead" else ""
+                lines = [
+                    f"- {cite(unit.chunks[c].sentences[k], n)}" for c, k in chosen if unit.chunks[c].kind != "lead"
+                ]
+                blocks.append("\n".join(([cite(lead, n)] if lead else []) + lines))
+                text = (lead + "\n" if lead else "") + "\n".join(f"- {c.text}" for c in items)
+            else:
+                chunk = unit.first
+                sentences = [cite(chunk.sentences[k], n) for _, k in chosen]
+                blocks.append(("- " if chunk.kind == "list_item" else "") + " ".join(sentences))
+                text = chunk.text
+            chunk = unit.first
+            citations.append(
+                Citation(
+                    n=n,
+                    doc_id=chunk.doc_id,
+                    title=chunk.title,
+                    topic=chunk.topic,
+                    lang=chunk.lang,
+                    url=chunk.url,
+                    text=text,
+                    section=chunk.section,
+                )
+            )
+        answer = ""
+        for block in blocks:  # consecutive list items form one Markdown list
+            joins_list = block.startswith("- ") and answer.rsplit("\n", 1)[-1].startswith("- ")
+            answer = f"{answer}{chr(10) if joins_list else chr(10) * 2}{block}" if answer else block
+        return Composition(answer=answer, citations=citations, best_sentence=best)

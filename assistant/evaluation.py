@@ -1,0 +1,147 @@
+"""Evaluation harness: run a question file through the assistant and compute quality metrics.
+
+Metric definitions (docs/quality.md has them too):
+- hit@k: over answerable questions (non-empty expected_topics, kind not out_of_scope), the share whose
+  first k citations include a passage whose topic is in expected_topics.
+- mention: over answerable questions, the share of all must_mention phrases found in the answer text
+  (case-insensitive, after Unicode NFKC normalisation, as a substring), pooled over questions.
+- refusal_recall: share of out_of_scope questions answered with refused=true.
+- false_refusal: share of answerable questions answered with refused=true.
+- language: share of answers whose language equals the question's lang.
+- cited: share of answer sentences (of answers that are not refusals) carrying at least one valid citation [n].
+- latency p50/p95: of the whole ask call, measured warm (after one warm-up question).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from assistant.sentences import split_sentences
+
+CITATION = re.compile(r"\[(\d+)\]")
+
+
+def load_questions(path: Path) -> list[dict]:
+    """Questions from a JSON-lines file; blank lines and lines starting with // are skipped."""
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("//"):
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            raise ValueError(f"{path}:{number}: not valid JSON ({exc})") from exc
+        for field in ("id", "lang", "question", "kind"):
+            if field not in item:
+                raise ValueError(f"{path}:{number}: missing field {field!r}")
+        questions.append(item)
+    return questions
+
+
+def history_of(item: dict) -> list[str]:
+    history = item.get("history") or []
+    return [history] if isinstance(history, str) else list(history)
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def answerable(item: dict) -> bool:
+    return bool(item.get("expected_topics")) and item.get("kind") != "out_of_scope"
+
+
+def answer_sentences(answer: str) -> list[str]:
+    """Sentences of an answer: every line on its own, then split into sentences."""
+    sentences: list[str] = []
+    for line in answer.splitlines():
+        line = line.strip().removeprefix("- ").strip()
+        if line:
+            sentences.extend(split_sentences(line))
+    return sentences
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _share(numerator: float, denominator: float) -> float | None:
+    return None if denominator == 0 else numerator / denominator
+
+
+def compute_metrics(records: Iterable[dict], k: int = 3) -> dict:
+    """Metrics over records of the form {question fields..., "result": ask-json, "latency_ms": float}."""
+    records = list(records)
+    hits = answerable_n = found = phrases = 0
+    oos_n = oos_refused = false_refused = 0
+    lang_ok = 0
+    sentences_total = sentences_cited = 0
+    latencies = [r["latency_ms"] for r in records if r.get("latency_ms") is not None]
+    for record in records:
+        result = record["result"]
+        citations = result.get("citations") or []
+        valid = {c["n"] for c in citations}
+        if result.get("language") == record.get("lang"):
+            lang_ok += 1
+        if record.get("kind") == "out_of_scope":
+            oos_n += 1
+            oos_refused += bool(result.get("refused"))
+        if answerable(record):
+            answerable_n += 1
+            expected = set(record["expected_topics"])
+            if any(c.get("topic") in expected for c in citations[:k]):
+                hits += 1
+            false_refused += bool(result.get("refused"))
+            answer = _norm(result.get("answer", ""))
+            for phrase in record.get("must_mention") or []:
+                phrases += 1
+                found += _norm(phrase) in answer
+        if not result.get("refused"):
+            for sentence in answer_sentences(result.get("answer", "")):
+                sentences_total += 1
+                sentences_cited += any(int(n) in valid for n in CITATION.findall(sentence))
+    return {
+        "n": len(records),
+        f"hit@{k}": _share(hits, answerable_n),
+        "mention": _share(found, phrases),
+        "refusal_recall": _share(oos_refused, oos_n),
+        "false_refusal": _share(false_refused, answerable_n),
+        "language": _share(lang_ok, len(records)),
+        "cited": _share(sentences_cited, sentences_total),
+        "p50_ms": percentile(latencies, 50),
+        "p95_ms": percentile(latencies, 95),
+    }
+
+
+def breakdown(records: Sequence[dict], k: int = 3) -> dict[str, dict]:
+    """Metrics overall, per kind and per language."""
+    table = {"overall": compute_metrics(records, k)}
+    for field in ("kind", "lang"):
+        for value in sorted({str(r.get(field)) for r in records}):
+            table[f"{field}={value}"] = compute_metrics([r for r in records if str(r.get(field)) == value], k)
+    return table
+
+
+def run_eval(ask: Callable[[str, list[str]], dict], questions: Sequence[dict]) -> list[dict]:
+    """Ask every question (after one warm-up call) and keep question, full result and latency."""
+    if questions:
+        ask(questions[0]["question"], history_of(questions[0]))
+    records = []
+    for item in questions:
+        started = time.perf_counter()
+        result = ask(item["question"], history_of(item))
+        latency = (time.perf_counter() - started) * 1000
+        records.append({**item, "result": result, "latency_ms": round(latency, 2)})
+    return records

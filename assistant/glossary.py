@@ -1,0 +1,57 @@
+"""The bilingual glossary: which cluster a question names, and the other language's terms.
+
+Kept as data (corpus/glossary.yaml) so editors extend it without touching code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from assistant.lexical import normalize
+
+
+@dataclass(frozen=True)
+class Glossary:
+    names: dict[str, dict[str, str]]  # topic -> {"de": name, "en": name}
+    patterns: dict[str, re.Pattern[str]]  # topic -> word-start pattern
+    expansions: tuple[tuple[str, ...], ...]
+
+    def topics_in(self, text: str) -> list[str]:
+        """Topics a text names, most mentions first (clusters before the general policy)."""
+        norm = normalize(text)
+        counts = {t: len(p.findall(norm)) for t, p in self.patterns.items()}
+        found = [t for t, n in counts.items() if n]
+        return sorted(found, key=lambda t: (t == "policy", -counts[t]))
+
+    def expand(self, text: str) -> list[str]:
+        """Equivalent terms in the other language for terms the text contains."""
+        norm = normalize(text)
+        extra: list[str] = []
+        for group in self.expansions:
+            if any(re.search(rf"(?<!\w){re.escape(term)}(?!\w)", norm) for term in group):
+                extra.extend(t for t in group if t not in norm)
+        return extra
+
+
+def _pattern(terms: list[str]) -> re.Pattern[str]:
+    """Word-start alternatives; a trailing "=" asks for the whole word."""
+    parts = [
+        re.escape(normalize(term[:-1])) + r"(?!\w)" if term.endswith("=") else re.escape(normalize(term))
+        for term in terms
+    ]
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + ")")
+
+
+@lru_cache(maxsize=4)
+def load_glossary(path: Path) -> Glossary:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    topics = data.get("topics") or {}
+    names = {t: {"de": v.get("de", t), "en": v.get("en", t)} for t, v in topics.items()}
+    patterns = {t: _pattern(v.get("patterns", [t])) for t, v in topics.items()}
+    expansions = tuple(tuple(normalize(term) for term in group) for group in data.get("expansions") or [])
+    return Glossary(names=names, patterns=patterns, expansions=expansions)

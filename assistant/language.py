@@ -1,0 +1,105 @@
+"""Which language a question is in (German, English or unsure), and the browser's UI language.
+
+lingua in low-accuracy mode with preloaded models is both the most accurate on
+short questions and small (about 21 MB); see shared/notes. Short mixed questions
+("FinTech?") are unsure, and the caller falls back to the conversation's language.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+from lingua import Language, LanguageDetectorBuilder
+
+_CODES = {Language.GERMAN: "de", Language.ENGLISH: "en"}
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _detector():
+    return (
+        LanguageDetectorBuilder.from_languages(Language.GERMAN, Language.ENGLISH)
+        .with_low_accuracy_mode()
+        .with_preloaded_language_models()
+        .build()
+    )
+
+
+# Short, unambiguous function words: a question's grammar tells its language even when its
+# content words are names or quoted titles from the other language.
+_FUNCTION_WORDS = {
+    "de": set(
+        "der die das den dem des ein eine einen einem einer und oder ist sind wird werden wurde hat haben "
+        "gibt es ich wir sie ihr du was wer wie wo wann warum welche welcher welches welchen wieso weshalb "
+        "womit woran wofür worum nicht auch noch mit von zu für auf aus bei nach über unter zum zur im ins "
+        "vom kann können soll sollen muss müssen da dort hier mir mich uns euch ab bitte etwas davon dazu".split()
+    ),
+    "en": set(
+        "the a and or is are were be been has have had does do did it its this that these those what "
+        "who how where when why which whose i we you they he she can could should would shall of to for "
+        "on from with about into at by not any anything some there here please my our your their tell "
+        "me us".split()
+    ),
+}
+_QUOTED = re.compile(r"„[^“”]*[“”]|“[^”]*”|\"[^\"]*\"|«[^»]*»|»[^«]*«|(?<!\w)'[^']*'(?!\w)")
+_WORDS = re.compile(r"(?u)\b\w+\b")
+
+
+def _function_word_vote(text: str) -> str | None:
+    words = [w.casefold() for w in _WORDS.findall(_QUOTED.sub(" ", text))]
+    de = sum(w in _FUNCTION_WORDS["de"] for w in words)
+    en = sum(w in _FUNCTION_WORDS["en"] for w in words)
+    if de >= en + 2 or (de > 0 and en == 0):
+        return "de"
+    if en >= de + 2 or (en > 0 and de == 0):
+        return "en"
+    return None
+
+
+def detect_language(text: str, unsure_band: tuple[float, float] = (0.35, 0.65)) -> str | None:
+    """'de' or 'en', or None when the text gives too little to tell.
+
+    Function words decide first (they ignore quoted titles and names from the other language);
+    lingua decides the rest, and a confidence inside `unsure_band` means unsure.
+    """
+    text = text.strip()
+    if not any(ch.isalpha() for ch in text):
+        return None
+    vote = _function_word_vote(text)
+    if vote:
+        return vote
+    with _lock:
+        confidence = _detector().compute_language_confidence(text, Language.GERMAN)
+    low, high = unsure_band
+    if confidence >= high:
+        return "de"
+    if confidence <= low:
+        return "en"
+    return None
+
+
+def warm_up() -> None:
+    """Load the language models now rather than during the first question."""
+    detect_language("Welche Cluster gibt es in Hamburg?")
+
+
+def ui_language(value: str | None, default: str = "de") -> str:
+    """'de' or 'en' from e.g. "en-US,en;q=0.9,de;q=0.8" or "de-DE"; the first supported one wins."""
+    if not value:
+        return default
+    weighted = []
+    for position, part in enumerate(value.split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        weighted.append((-q, position, tag.strip().lower()[:2]))
+    for _, _, code in sorted(weighted):
+        if code in ("de", "en"):
+            return code
+    return default

@@ -1,0 +1,197 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 ranks fused, passages merged across languages.
+
+Every German document has an English translation with the same structure, so a
+chunk and its translation form one logical passage: evidence found in either
+language counts for both, and the passage is shown in the question's language.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.chunking import Chunk
+from assistant.index import LoadedIndex
+from assistant.settings import Settings
+
+
+@dataclass
+class Passage:
+    """A logical passage: one chunk per language, scored once."""
+
+    key: str
+    chunks: dict[str, Chunk]  # lang -> chunk
+    score: float = 0.0
+    cosine: float = 0.0  # best dense similarity among its chunks
+    bm25: float = 0.0  # best BM25 score among its chunks
+    sentence: float = 0.0  # best single-sentence cosine among its chunks
+
+    def in_language(self, lang: str) -> Chunk:
+        return self.chunks.get(lang) or next(iter(self.chunks.values()))
+
+    @property
+    def topic(self) -> str:
+        return next(iter(self.chunks.values())).topic
+
+
+@dataclass
+class RetrievalResult:
+    passages: list[Passage]
+    best_cosine: float
+    best_bm25: float
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def passage_keys(chunks: Sequence[Chunk]) -> dict[str, str]:
+    """Map chunk id -> passage key; a translation shares its original's key when structures match."""
+    by_doc: dict[tuple[str, str], list[Chunk]] = defaultdict(list)
+    for chunk in chunks:
+        by_doc[(chunk.group, chunk.lang)].append(chunk)
+    keys: dict[str, str] = {}
+    for (group, lang), doc_chunks in by_doc.items():
+        original = by_doc.get((group, "de"), [])
+        parallel = lang == "de" or [c.kind for c in doc_chunks] == [c.kind for c in original]
+        for chunk in doc_chunks:
+            keys[chunk.id] = f"{group}#{chunk.position}" if parallel else chunk.id
+    return keys
+
+
+class Retriever:
+    """Searches a loaded index; stateless per query, safe to share across threads."""
+
+    def __init__(self, index: LoadedIndex, settings: Settings) -> None:
+        self.index = index
+        self.settings = settings
+        self.keys = passage_keys(index.chunks)
+        self.members: dict[str, dict[str, Chunk]] = defaultdict(dict)
+        for chunk in index.chunks:
+            self.members[self.keys[chunk.id]][chunk.lang] = chunk
+
+    def dense(self, query_vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity), best first."""
+        hits = self.index.store.similarity_search_by_vector_with_relevance_scores(query_vector.tolist(), k=k)
+        return [(doc.id, 1.0 - float(distance)) for doc, distance in hits if doc.id]
+
+    def sentences(self, query_vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """(chunk id, best sentence cosine), best first: finds the one sentence that answers a question."""
+        vectors = self.index.sentence_vectors
+        if not len(vectors):
+            return []
+        scores = vectors @ query_vector
+        top = np.argpartition(-scores, min(k * 2, len(scores) - 1))[: k * 2]
+        ranked: list[tuple[str, float]] = []
+        seen: set[str] = set()
+        for row in top[np.argsort(-scores[top])]:
+            chunk_id = self.index.sentence_ids[row].rsplit(":", 1)[0]
+            if chunk_id not in seen:
+                seen.add(chunk_id)
+                ranked.append((chunk_id, float(scores[row])))
+        return ranked[:k]
+
+    def lexical(self, text: str, lang: str, extra_terms: Sequence[str], k: int) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) in one language, best first, only real matches."""
+        scores = self.index.lexical.scores(text, lang, extra_terms)
+        if scores.size == 0:
+            return []
+        top = np.argsort(-scores)[:k]
+        ids = self.index.lexical.ids[lang]
+        return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def _add_section_evidence(self, passages: dict[str, Passage], weight: float, neighbours: int = 3) -> None:
+        """Raise passages whose section holds further strong hits (e.g. the items of one list)."""
+        by_section: dict[tuple[str, str], list[float]] = defaultdict(list)
+        sections: dict[str, tuple[str, str]] = {}
+        for key, p in passages.items():
+            chunk = p.in_language("de")
+            sections[key] = (chunk.group, chunk.section)
+            by_section[sections[key]].append(p.score)
+        for scores in by_section.values():
+            scores.sort(reverse=True)
+        for key, p in passages.items():
+            others = list(by_section[sections[key]])
+            others.remove(p.score)
+            p.score += weight * sum(others[:neighbours]) / neighbours
+
+    def search(
+        self,
+        query_vector: np.ndarray,
+        text: str,
+        lang: str,
+        topics: Sequence[str] = (),
+        extra_terms: Sequence[str] = (),
+        sentence_vector: np.ndarray | None = None,
+    ) -> RetrievalResult:
+        s, timings = self.settings, {}
+        n = s.retrieval_candidates
+
+        started = time.perf_counter()
+        dense = self.dense(query_vector, n)
+        timings["dense_search"] = (time.perf_counter() - started) * 1000
+
+        started = time.perf_counter()
+        sentences = self.sentences(sentence_vector if sentence_vector is not None else query_vector, n)
+        timings["sentence_search"] = (time.perf_counter() - started) * 1000
+
+        started = time.perf_counter()
+        other = "en" if lang == "de" else "de"
+        lexical = {
+            lang: self.lexical(text, lang, extra_terms, n),
+            other: self.lexical(text, other, extra_terms, n),
+        }
+        timings["bm25"] = (time.perf_counter() - started) * 1000
+
+        started = time.perf_counter()
+        passages: dict[str, Passage] = {}
+
+        def passage(chunk_id: str) -> Passage | None:
+            key = self.keys.get(chunk_id)
+            if key is None:
+                return None
+            if key not in passages:
+                passages[key] = Passage(key=key, chunks=self.members[key])
+            return passages[key]
+
+        def fuse(ranked: list[tuple[str, float]], weight: float, kind: str) -> None:
+            seen: set[str] = set()
+            rank = 0
+            for chunk_id, score in ranked:
+                p = passage(chunk_id)
+                if p is None or p.key in seen:
+                    continue
+                seen.add(p.key)
+                p.score += weight / (s.rrf_k + rank)
+                rank += 1
+                if kind == "dense":
+                    p.cosine = max(p.cosine, score)
+                elif kind == "sentence":
+                    p.sentence = max(p.sentence, score)
+                else:
+                    p.bm25 = max(p.bm25, score)
+
+        # BM25 ranks count in proportion to how strong the best keyword match is: a question made only
+        # of ubiquitous words ("Cluster", "Hamburg") gives near-zero scores and should not outvote meaning.
+        best_bm25 = max((hits[0][1] for hits in lexical.values() if hits), default=0.0)
+        confidence = min(1.0, best_bm25 / s.bm25_saturation) if s.bm25_saturation > 0 else 1.0
+        fuse(dense, s.dense_weight, "dense")
+        fuse(sentences, s.sentence_weight, "sentence")
+        fuse(lexical[lang], s.bm25_weight * confidence, "bm25")
+        fuse(lexical[other], s.bm25_other_weight * confidence, "bm25")
+        if s.section_weight > 0:
+            self._add_section_evidence(passages, s.section_weight)
+        if topics:
+            wanted = set(topics)
+            for p in passages.values():
+                if p.topic in wanted:
+                    p.score *= 1.0 + s.topic_boost
+        ranked = sorted(passages.values(), key=lambda p: -p.score)
+        timings["fusion"] = (time.perf_counter() - started) * 1000
+        return RetrievalResult(
+            passages=ranked,
+            best_cosine=dense[0][1] if dense else 0.0,
+            best_bm25=best_bm25,
+            timings_ms=timings,
+        )

