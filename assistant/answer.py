@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.chunking import Chunk
+from assistant.chunking import Chunk, sentence_id
 from assistant.index import LoadedIndex
 from assistant.retrieval import Passage, Retriever
+from assistant.sentences import split_sentences
 from assistant.settings import Settings
 
 
@@ -37,6 +38,14 @@ class Citation:
 
 ENUMERATION = re.compile(
     r"(?<!\w)(welche[nrs]?|which|what are|what kinds?|list|liste|alle|all|nenn|aufz[äa]hl|übersicht|overview)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+# Sentence openings that refer back to the sentence before ("Sie schafft Räume ...", "This opens ...").
+ANAPHORA = re.compile(
+    r"^(sie|er|es|dies|diese[rsnm]?|damit|dadurch|dabei|daher|deshalb|so|denn|dort|dazu|dafür|hierzu|außerdem|"
+    r"zudem|they|it|its|their|this|these|that|those|thus|so|therefore|because|there|in this way|in addition)\b",
     re.IGNORECASE,
 )
 
@@ -65,13 +74,16 @@ class Composition:
 _END = re.compile(r"([.!?…:;]+)([\"'“”»«)]*)$")
 
 
-def cite(sentence: str, n: int) -> str:
-    """Put the citation marker before the sentence's final punctuation: "... Hafen [2]."."""
-    sentence = sentence.strip()
-    match = _END.search(sentence)
-    if match:
-        return f"{sentence[: match.start()]} [{n}]{match.group(1)}{match.group(2)}"
-    return f"{sentence} [{n}]"
+def cite(text: str, n: int) -> str:
+    """Mark every sentence of a quote, before its final punctuation: "... Hafen [2]."."""
+    marked = []
+    for sentence in split_sentences(text) or [text.strip()]:
+        match = _END.search(sentence)
+        if match:
+            marked.append(f"{sentence[: match.start()]} [{n}]{match.group(1)}{match.group(2)}")
+        else:
+            marked.append(f"{sentence} [{n}]")
+    return " ".join(marked)
 
 
 class Composer:
@@ -90,7 +102,7 @@ class Composer:
                 self.lists[chunk.list_id].append(chunk)
 
     def _vector(self, chunk: Chunk, k: int) -> np.ndarray | None:
-        row = self.index.sentence_row.get(f"{chunk.id}:{k}")
+        row = self.index.sentence_row.get(sentence_id(chunk, k))
         return None if row is None else self.index.sentence_vectors[row]
 
     def _units(self, passages: Sequence[Passage], lang: str, pool: int) -> list[Unit]:
@@ -147,20 +159,47 @@ class Composer:
                 break
             if not scored[u] or (used and bests[u] < best - s.unit_margin):
                 continue
-            margin = s.list_margin if unit.is_list and enumeration else s.sentence_margin
+            # the first list of an enumeration question is quoted generously: its items are the answer
+            whole_list = unit.is_list and enumeration and not any(units[v].is_list for v in used)
+            margin = s.list_margin if whole_list else s.sentence_margin
+            own: list[np.ndarray] = []
             for score, c, k, vector in scored[u]:
                 if score < bests[u] - margin:
                     break
+                # items of one list are distinct by construction, however alike their wording
                 if any(float(vector @ other) > s.redundancy_threshold for other in chosen):
                     continue
-                if count >= s.max_sentences and not (unit.is_list and enumeration):
+                if count >= s.max_sentences and not whole_list:
                     break
                 unit.selected.append((c, k))
-                chosen.append(vector)
+                (own if unit.is_list else chosen).append(vector)
                 count += 1
+            chosen.extend(own)
             if unit.selected:
+                self._add_cohesive_neighbours(unit)
                 used.append(u)
         return self._render(units, used, best)
+
+    @staticmethod
+    def _add_cohesive_neighbours(unit: Unit) -> None:
+        """Quote the sentence a chosen one leans on ("Sie schafft ...", "This ...") and the one leaning on it."""
+        if unit.is_list:
+            return
+        sentences = unit.first.sentences
+        chosen = {k for _, k in unit.selected}
+        grown = set(chosen)
+        changed = True
+        while changed:  # "A. Sie tun B. Damit C." - choosing A pulls in B, and B pulls in C
+            changed = False
+            for k in list(grown):
+                for neighbour in (
+                    k - 1 if ANAPHORA.match(sentences[k]) else None,
+                    k + 1 if k + 1 < len(sentences) and ANAPHORA.match(sentences[k + 1]) else None,
+                ):
+                    if neighbour is not None and neighbour >= 0 and neighbour not in grown:
+                        grown.add(neighbour)
+                        changed = True
+        unit.selected.extend((0, k) for k in sorted(grown - chosen))
 
     def _render(self, units: list[Unit], used: list[int], best: float) -> Composition:
         order = sorted(used, key=lambda u: units[u].rank)

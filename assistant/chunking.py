@@ -54,6 +54,12 @@ class Chunk:
         return cls(**{**data, "sentences": tuple(data.get("sentences", ()))})
 
 
+def sentence_id(chunk: Chunk, k: int) -> str:
+    """Id of a chunk's k-th sentence; it changes when the sentence text changes."""
+    digest = hashlib.sha256(chunk.sentences[k].encode()).hexdigest()[:8]
+    return f"{chunk.id}:{k}:{digest}"
+
+
 def plain_text(markdown_inline: str) -> str:
     """Drop inline Markdown markup (emphasis, links, code) and collapse whitespace."""
     text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown_inline)

@@ -26,7 +26,7 @@ import chromadb  # noqa: E402
 from chromadb.config import Settings as ChromaSettings  # noqa: E402
 from langchain_chroma import Chroma  # noqa: E402
 
-from assistant.chunking import Chunk, chunk_corpus  # noqa: E402
+from assistant.chunking import Chunk, chunk_corpus, sentence_id  # noqa: E402
 from assistant.corpus import load_corpus  # noqa: E402
 from assistant.embeddings import AnyEmbedder  # noqa: E402
 from assistant.lexical import LexicalIndex  # noqa: E402
@@ -174,12 +174,14 @@ def update_index(
 
     if to_remove:
         store.delete(ids=to_remove)
-        for start in range(0, len(to_remove), 500):
-            stale = sentence_store.get(where={"chunk_id": {"$in": to_remove[start : start + 500]}}, include=[])
-            if stale["ids"]:
-                sentence_store.delete(ids=stale["ids"])
-
-    sentences = [(f"{c.id}:{k}", s, c) for c in to_add for k, s in enumerate(c.sentences)]
+    # sentences are diffed on their own ids (chunk id, position, text hash): a change in sentence
+    # splitting alone re-embeds only the affected sentences
+    wanted_sentences = {sentence_id(c, k): (text, c) for c in chunks for k, text in enumerate(c.sentences)}
+    existing_sentences = set(sentence_store.get(include=[])["ids"])
+    stale = sorted(existing_sentences - wanted_sentences.keys())
+    for start in range(0, len(stale), 500):
+        sentence_store.delete(ids=stale[start : start + 500])
+    sentences = [(sid, text, c) for sid, (text, c) in wanted_sentences.items() if sid not in existing_sentences]
     total_work = len(to_add) + len(sentences)
     done, batch = 0, 32
     for start in range(0, len(to_add), batch):

@@ -29,10 +29,10 @@ def _detector():
 
 # Short, unambiguous function words: a question's grammar tells its language even when its
 # content words are names or quoted titles from the other language.
-_FUNCTION_WORDS = {
+FUNCTION_WORDS_BY_LANGUAGE = {
     "de": set(
         "der die das den dem des ein eine einen einem einer und oder ist sind wird werden wurde hat haben "
-        "gibt es ich wir sie ihr du was wer wie wo wann warum welche welcher welches welchen wieso weshalb "
+        "gibt es ich wir sie ihr du wer wie wo wann warum welche welcher welches welchen wieso weshalb "
         "womit woran wofür worum nicht auch noch mit von zu für auf aus bei nach über unter zum zur im ins "
         "vom kann können soll sollen muss müssen da dort hier mir mich uns euch ab bitte etwas davon dazu".split()
     ),
@@ -43,17 +43,18 @@ _FUNCTION_WORDS = {
         "me us".split()
     ),
 }
+FUNCTION_WORDS = frozenset().union(*FUNCTION_WORDS_BY_LANGUAGE.values())
 _QUOTED = re.compile(r"„[^“”]*[“”]|“[^”]*”|\"[^\"]*\"|«[^»]*»|»[^«]*«|(?<!\w)'[^']*'(?!\w)")
 _WORDS = re.compile(r"(?u)\b\w+\b")
 
 
 def _function_word_vote(text: str) -> str | None:
     words = [w.casefold() for w in _WORDS.findall(_QUOTED.sub(" ", text))]
-    de = sum(w in _FUNCTION_WORDS["de"] for w in words)
-    en = sum(w in _FUNCTION_WORDS["en"] for w in words)
-    if de >= en + 2 or (de > 0 and en == 0):
+    de = sum(w in FUNCTION_WORDS_BY_LANGUAGE["de"] for w in words)
+    en = sum(w in FUNCTION_WORDS_BY_LANGUAGE["en"] for w in words)
+    if de >= en + 2:
         return "de"
-    if en >= de + 2 or (en > 0 and de == 0):
+    if en >= de + 2:
         return "en"
     return None
 
@@ -70,6 +71,8 @@ def detect_language(text: str, unsure_band: tuple[float, float] = (0.35, 0.65)) 
     vote = _function_word_vote(text)
     if vote:
         return vote
+    if is_other_language(text):
+        return None
     with _lock:
         confidence = _detector().compute_language_confidence(text, Language.GERMAN)
     low, high = unsure_band
@@ -80,9 +83,48 @@ def detect_language(text: str, unsure_band: tuple[float, float] = (0.35, 0.65)) 
     return None
 
 
+_OTHER = (
+    Language.FRENCH,
+    Language.SPANISH,
+    Language.ITALIAN,
+    Language.PORTUGUESE,
+    Language.DUTCH,
+    Language.POLISH,
+    Language.TURKISH,
+    Language.RUSSIAN,
+    Language.UKRAINIAN,
+    Language.ARABIC,
+    Language.PERSIAN,
+    Language.DANISH,
+)
+
+
+@lru_cache(maxsize=1)
+def _wide_detector():
+    return (
+        LanguageDetectorBuilder.from_languages(Language.GERMAN, Language.ENGLISH, *_OTHER)
+        .with_low_accuracy_mode()
+        .with_preloaded_language_models()
+        .build()
+    )
+
+
+def is_other_language(text: str, min_confidence: float = 0.5) -> bool:
+    """True when a text is clearly in a language other than German or English (e.g. French)."""
+    if _function_word_vote(text) or sum(ch.isalpha() for ch in text) < 12:
+        return False
+    with _lock:
+        values = _wide_detector().compute_language_confidence_values(text)
+    if not values:
+        return False
+    top = values[0]
+    return top.language not in _CODES and top.value >= min_confidence
+
+
 def warm_up() -> None:
     """Load the language models now rather than during the first question."""
     detect_language("Welche Cluster gibt es in Hamburg?")
+    is_other_language("Quels clusters existent à Hambourg ?")
 
 
 def ui_language(value: str | None, default: str = "de") -> str:

@@ -7,6 +7,7 @@ language counts for both, and the passage is shown in the question's language.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ import numpy as np
 
 from assistant.chunking import Chunk
 from assistant.index import LoadedIndex
+from assistant.lexical import normalize
 from assistant.settings import Settings
 
 
@@ -44,6 +46,15 @@ class RetrievalResult:
     best_cosine: float
     best_bm25: float
     timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+_QUOTES = re.compile(r"„([^“”]+)[“”]|“([^”]+)”|\"([^\"]+)\"|«([^»]+)»|»([^«]+)«|(?<!\w)'([^']+)'(?!\w)")
+
+
+def quoted_phrases(text: str) -> list[str]:
+    """Normalised phrases the question puts in quotes (at least four characters)."""
+    found = [next(g for g in m.groups() if g) for m in _QUOTES.finditer(text)]
+    return [normalize(f).strip() for f in found if len(f.strip()) >= 4]
 
 
 def passage_keys(chunks: Sequence[Chunk]) -> dict[str, str]:
@@ -86,7 +97,7 @@ class Retriever:
         ranked: list[tuple[str, float]] = []
         seen: set[str] = set()
         for row in top[np.argsort(-scores[top])]:
-            chunk_id = self.index.sentence_ids[row].rsplit(":", 1)[0]
+            chunk_id = self.index.sentence_ids[row].split(":", 1)[0]
             if chunk_id not in seen:
                 seen.add(chunk_id)
                 ranked.append((chunk_id, float(scores[row])))
@@ -182,6 +193,11 @@ class Retriever:
         fuse(lexical[other], s.bm25_other_weight * confidence, "bm25")
         if s.section_weight > 0:
             self._add_section_evidence(passages, s.section_weight)
+        phrases = quoted_phrases(text)
+        if phrases and s.quote_boost > 0:  # a quoted heading or term names the passage the user means
+            for p in passages.values():
+                if any(phrase in normalize(f"{c.context} {c.text}") for c in p.chunks.values() for phrase in phrases):
+                    p.score *= 1.0 + s.quote_boost
         if topics:
             wanted = set(topics)
             for p in passages.values():

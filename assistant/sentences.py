@@ -84,7 +84,8 @@ def _ends_with_abbreviation(text: str) -> bool:
     if not match:
         return False
     word = match.group(1).rstrip(".").lower().lstrip("(„\"'")
-    if word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()):  # "z. B.", "Michael E. Porter"
+    initial = word.rsplit("-", 1)[-1]
+    if word in ABBREVIATIONS or (len(initial) == 1 and initial.isalpha()):  # "z. B.", "E. Porter", "Karl-H. Witte"
         return True
     if re.fullmatch(r"\d{1,2}", word):  # "26. Mai", "2. Halbjahr", "1. Januar"
         return True

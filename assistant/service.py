@@ -26,9 +26,10 @@ from assistant.index import (
     read_manifest,
     update_index,
 )
-from assistant.language import detect_language, warm_up
+from assistant.language import detect_language, is_other_language, warm_up
 from assistant.retrieval import Retriever
 from assistant.schema import AskResult, CitationOut
+from assistant.scope import OutOfScopeExamples, Vocabulary
 from assistant.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,10 @@ class Assistant:
         self.retriever = Retriever(self.index, self.settings)
         self.composer = Composer(self.index, self.retriever, self.settings)
         self.glossary = load_glossary(self.settings.corpus_dir / "glossary.yaml")
+        self.vocabulary = Vocabulary(f"{c.context} {c.text}" for c in self.index.chunks)
+        self.out_of_scope = OutOfScopeExamples.from_file(
+            self.settings.corpus_dir / "out_of_scope.yaml", self.embedder.embed_query_vector
+        )
         warm_up()
 
     def _open_index(self, progress: Progress | None):
@@ -121,10 +126,13 @@ class Assistant:
         history = [h for h in (clean_question(h, s.max_question_chars)[0] for h in history) if h][-HISTORY_TURNS:]
 
         t = time.perf_counter()
-        lang = self._language(question, history, language, fallback_language)
+        other_language = language not in ("de", "en") and is_other_language(question)
+        lang = "en" if other_language else self._language(question, history, language, fallback_language)
         timings["language"] = (time.perf_counter() - t) * 1000
         notes = [messages.text(lang, "question_truncated", limit=s.max_question_chars)] if truncated else []
-        if not question:
+        if other_language:  # e.g. French: answered in English, and the user is told why
+            notes.append(messages.text("en", "other_language_note"))
+        if not any(ch.isalpha() for ch in question):  # empty, or only digits and punctuation ("???")
             return self._refusal(lang, started, timings, key="empty_question")
 
         own_topics = self.glossary.topics_in(question)
@@ -135,6 +143,7 @@ class Assistant:
                 if carried:
                     break
         follow_up = bool(history) and not own_topics
+        topics = own_topics or carried or ["policy"]  # no cluster named: a question about the policy as a whole
 
         t = time.perf_counter()
         query_vector = self.embedder.embed_query_vector(question)
@@ -150,12 +159,19 @@ class Assistant:
             search_vector,
             keyword_text,
             lang,
-            topics=own_topics or carried,
+            topics=topics,
             extra_terms=self.glossary.expand(keyword_text),
             sentence_vector=sentence_vector,
         )
         timings.update(result.timings_ms)
-        if not result.passages or result.best_cosine < s.min_relevance:
+        scope = self.vocabulary.check(question)
+        required = s.min_relevance + s.scope_penalty * scope.unknown_share * (0.5 if own_topics or carried else 1.0)
+        off_topic, _example = self.out_of_scope.closest(query_vector)
+        if (
+            not result.passages
+            or result.best_cosine < required
+            or off_topic - result.best_cosine > s.out_of_scope_margin
+        ):
             return self._refusal(lang, started, timings, notes=notes)
 
         t = time.perf_counter()

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     section_weight: float = Field(
         0.3, ge=0, description="How much further hits in the same section (e.g. items of one list) raise a passage."
     )
+    quote_boost: float = Field(
+        1.0, ge=0, description="Relative boost for passages containing a phrase the question quotes."
+    )
     topic_boost: float = Field(0.5, ge=0, description="Relative boost for passages of a cluster named in the question.")
     max_citations: int = Field(5, ge=1, le=20, description="Most passages cited in one answer.")
     max_sentences: int = Field(6, ge=1, le=30, description="Most sentences (or list items) in an extractive answer.")
@@ -81,8 +84,22 @@ class Settings(BaseSettings):
     redundancy_threshold: float = Field(
         0.95, ge=0, le=1, description="Skip a sentence this similar to one already quoted (near-duplicates)."
     )
+    scope_penalty: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="Raise MIN_RELEVANCE by this times the share of question words unknown to the corpus "
+        "(half as much when a cluster is named).",
+    )
+    out_of_scope_margin: float = Field(
+        0.06,
+        ge=-1,
+        le=1,
+        description="Refuse when a question is this much closer to an example in corpus/out_of_scope.yaml "
+        "than to the best passage.",
+    )
     min_relevance: float = Field(
-        0.82,
+        0.78,
         ge=0,
         le=1,
         description="Refuse when the best passage's cosine similarity to the question is below this.",

@@ -1,0 +1,119 @@
+"""Is a question about something the corpus covers at all?
+
+Embedding similarity alone cannot tell "Wie wird das Wetter morgen in Hamburg?" from a
+real question, because "Hamburg" alone makes it look close. The vocabulary can: a
+question whose content words mostly never occur in the corpus (weather, passport,
+Munich, system prompt) is out of scope. Typos are forgiven by fuzzy matching and
+German compounds by splitting them into known words.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import Stemmer
+import yaml
+
+from assistant.language import FUNCTION_WORDS
+from assistant.lexical import words
+
+# Words in nearly every question and document, and question grammar: no evidence of being in scope.
+GENERIC = frozenset(
+    "hamburg hamburgs hamburger cluster clusters clustern text texts laut according stadt city gibt give "
+    "eigentlich actually genau exactly insgesamt total bitte please mal just ganz sehr very mehr more "
+    "welche welcher welches which what wie how warum why wann wer wen wem wo woher wohin tell erzähl "
+    "erzähle sag sage know weißt wissen kannst could would sollte should wieviel wieviele viele many much "
+    "today tomorrow yesterday tonight weekend heute morgen gestern übermorgen wochenende abend "
+    "can you your yours does have "
+    "has had get got where when who whom whose there their them they will shall may might must "
+    "ich mir mich mein meine du dein deine sie ihr uns unser euch jetzt now heute today gerne gern "
+    "machen macht make makes made tun do doing done gehen geht go goes".split()
+)
+
+
+NAME_WEIGHT = 3
+_NAME = re.compile(r"(?<=[\w,;:] )[A-ZÄÖÜ][\w-]+")  # capitalised, not the first word of the question
+
+
+@dataclass(frozen=True)
+class ScopeCheck:
+    content: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+    @property
+    def unknown_share(self) -> float:
+        return len(self.unknown) / len(self.content) if self.content else 0.0
+
+
+class Vocabulary:
+    """All words of the corpus (both languages), their stems, and a fuzzy index for typos."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.words: set[str] = set()
+        for text in texts:
+            self.words.update(words(text))
+        self._stemmers = [Stemmer.Stemmer("german"), Stemmer.Stemmer("english")]
+        self.stems = {stem for s in self._stemmers for stem in s.stemWords(list(self.words))}
+        self._by_initial: dict[str, list[str]] = defaultdict(list)
+        for word in self.words:
+            self._by_initial[word[0]].append(word)
+
+    def _stemmed_known(self, word: str) -> bool:
+        return any(s.stemWord(word) in self.stems for s in self._stemmers)
+
+    def knows(self, word: str) -> bool:
+        if word in self.words or self._stemmed_known(word):
+            return True
+        if len(word) >= 8:  # German compounds: two known parts of four letters or more
+            for cut in range(4, len(word) - 3):
+                head, tail = word[:cut], word[cut:].removeprefix("s")
+                if (head in self.words or self._stemmed_known(head)) and (
+                    tail in self.words or self._stemmed_known(tail)
+                ):
+                    return True
+        if len(word) >= 5:  # typos: one close spelling of a corpus word with the same initial
+            cutoff = 0.85 if len(word) >= 7 else 0.8
+            return bool(difflib.get_close_matches(word, self._by_initial.get(word[0], []), n=1, cutoff=cutoff))
+        return False
+
+    def check(self, question: str) -> ScopeCheck:
+        """Content words of a question and those the corpus never uses.
+
+        An unknown name (a capitalised word inside the sentence, e.g. "Munich", "Copenhagen")
+        counts NAME_WEIGHT times: it usually names the very thing the question is about.
+        """
+        names = {w.casefold() for w in _NAME.findall(question)}
+        content = tuple(w for w in words(question) if w not in GENERIC and w not in FUNCTION_WORDS and len(w) > 2)
+        unknown = [w for w in content if not self.knows(w)]
+        named = [w for w in unknown if w in names] * (NAME_WEIGHT - 1)
+        return ScopeCheck(content=content + tuple(named), unknown=tuple(unknown + named))
+
+
+class OutOfScopeExamples:
+    """Embedded examples of requests the assistant does not cover (city services, chit-chat, ...).
+
+    A question far closer to one of them than to any passage is refused even when a few of its
+    words occur in the corpus ("How do I register my new address in Hamburg?").
+    """
+
+    def __init__(self, examples: list[str], embed_query) -> None:
+        self.examples = examples
+        self.vectors = np.stack([embed_query(t) for t in examples]) if examples else np.zeros((0, 1), np.float32)
+
+    @classmethod
+    def from_file(cls, path: Path, embed_query) -> OutOfScopeExamples:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+        return cls([str(e) for e in (data or {}).get("examples") or []], embed_query)
+
+    def closest(self, query_vector: np.ndarray) -> tuple[float, str | None]:
+        if not len(self.examples):
+            return 0.0, None
+        scores = self.vectors @ query_vector
+        best = int(np.argmax(scores))
+        return float(scores[best]), self.examples[best]
