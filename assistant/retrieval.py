@@ -112,21 +112,6 @@ class Retriever:
         ids = self.index.lexical.ids[lang]
         return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
-    def _add_section_evidence(self, passages: dict[str, Passage], weight: float, neighbours: int = 3) -> None:
-        """Raise passages whose section holds further strong hits (e.g. the items of one list)."""
-        by_section: dict[tuple[str, str], list[float]] = defaultdict(list)
-        sections: dict[str, tuple[str, str]] = {}
-        for key, p in passages.items():
-            chunk = p.in_language("de")
-            sections[key] = (chunk.group, chunk.section)
-            by_section[sections[key]].append(p.score)
-        for scores in by_section.values():
-            scores.sort(reverse=True)
-        for key, p in passages.items():
-            others = list(by_section[sections[key]])
-            others.remove(p.score)
-            p.score += weight * sum(others[:neighbours]) / neighbours
-
     def search(
         self,
         query_vector: np.ndarray,
@@ -183,16 +168,10 @@ class Retriever:
                 else:
                     p.bm25 = max(p.bm25, score)
 
-        # BM25 ranks count in proportion to how strong the best keyword match is: a question made only
-        # of ubiquitous words ("Cluster", "Hamburg") gives near-zero scores and should not outvote meaning.
-        best_bm25 = max((hits[0][1] for hits in lexical.values() if hits), default=0.0)
-        confidence = min(1.0, best_bm25 / s.bm25_saturation) if s.bm25_saturation > 0 else 1.0
         fuse(dense, s.dense_weight, "dense")
         fuse(sentences, s.sentence_weight, "sentence")
-        fuse(lexical[lang], s.bm25_weight * confidence, "bm25")
-        fuse(lexical[other], s.bm25_other_weight * confidence, "bm25")
-        if s.section_weight > 0:
-            self._add_section_evidence(passages, s.section_weight)
+        fuse(lexical[lang], s.bm25_weight, "bm25")
+        fuse(lexical[other], s.bm25_other_weight, "bm25")
         phrases = quoted_phrases(text)
         if phrases and s.quote_boost > 0:  # a quoted heading or term names the passage the user means
             for p in passages.values():
@@ -205,6 +184,7 @@ class Retriever:
                     p.score *= 1.0 + s.topic_boost
         ranked = sorted(passages.values(), key=lambda p: -p.score)
         timings["fusion"] = (time.perf_counter() - started) * 1000
+        best_bm25 = max((hits[0][1] for hits in lexical.values() if hits), default=0.0)
         return RetrievalResult(
             passages=ranked,
             best_cosine=dense[0][1] if dense else 0.0,

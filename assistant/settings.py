@@ -57,14 +57,6 @@ class Settings(BaseSettings):
     sentence_weight: float = Field(1.0, ge=0, description="Weight of single-sentence similarity ranks in the fusion.")
     bm25_weight: float = Field(0.6, ge=0, description="Weight of BM25 ranks in the question's language.")
     bm25_other_weight: float = Field(0.3, ge=0, description="Weight of BM25 ranks in the other language.")
-    bm25_saturation: float = Field(
-        3.0,
-        ge=0,
-        description="BM25 top score at which keyword ranks get their full weight (weaker matches count less).",
-    )
-    section_weight: float = Field(
-        0.3, ge=0, description="How much further hits in the same section (e.g. items of one list) raise a passage."
-    )
     quote_boost: float = Field(
         1.0, ge=0, description="Relative boost for passages containing a phrase the question quotes."
     )

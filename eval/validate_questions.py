@@ -26,8 +26,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPICS = {
-    "policy", "aviation", "maritime", "life_sciences", "renewable_energy",
-    "logistics", "media_it", "creative", "finance", "food",
+    "policy",
+    "aviation",
+    "maritime",
+    "life_sciences",
+    "renewable_energy",
+    "logistics",
+    "media_it",
+    "creative",
+    "finance",
+    "food",
 }
 KINDS = {"factual", "paraphrase", "typo", "cross_lingual", "follow_up", "multi_hop", "out_of_scope"}
 REQUIRED = ("id", "lang", "question", "kind", "expected_topics", "must_mention")
