@@ -26,14 +26,14 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/ruff check assistant tests app.py
+	$(BIN)/ruff check assistant tests app.py eval
 	$(BIN)/python -m pytest
 
 run: $(STAMP)
 	$(BIN)/assistant serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check assistant tests app.py
+	$(BIN)/ruff check assistant tests app.py eval
 	$(BIN)/ruff format --check assistant tests app.py
 
 # Re-resolve the lock from a fresh venv (run after changing dependencies in pyproject.toml).
