@@ -6,6 +6,7 @@ elements named [1], [2], ... so each citation marker in the text opens its passa
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import chainlit as cl
@@ -62,8 +63,26 @@ async def on_message(message: cl.Message) -> None:
     assistant = get_assistant()
     history: list[str] = cl.user_session.get(HISTORY_KEY) or []
     fallback = _session_language()
+    reply = cl.Message(content="")
+    loop = asyncio.get_running_loop()
+    tokens: asyncio.Queue[str] = asyncio.Queue()
+
+    def on_token(token: str) -> None:  # called from the worker thread while an LLM answer streams
+        loop.call_soon_threadsafe(tokens.put_nowait, token)
+
+    task = asyncio.ensure_future(
+        cl.make_async(assistant.ask)(message.content, list(history), fallback_language=fallback, on_token=on_token)
+    )
+    streamed = False
+    while not (task.done() and tokens.empty()):
+        try:
+            token = await asyncio.wait_for(tokens.get(), timeout=0.1)
+        except TimeoutError:
+            continue
+        streamed = True
+        await reply.stream_token(token)
     try:
-        result = await cl.make_async(assistant.ask)(message.content, list(history), fallback_language=fallback)
+        result = task.result()
     except Exception:  # noqa: BLE001 - the chat must answer something, never hang
         log.exception("answering failed")
         await cl.Message(content=messages.text(fallback, "error")).send()
@@ -71,8 +90,11 @@ async def on_message(message: cl.Message) -> None:
     if not result.refused:
         history.append(message.content[: assistant.settings.max_question_chars])
         cl.user_session.set(HISTORY_KEY, history[-5:])
-    reply = cl.Message(content="", elements=source_elements(result))
     text = render(result)
-    for start in range(0, len(text), 24):
-        await reply.stream_token(text[start : start + 24])
+    reply.elements = source_elements(result)
+    if streamed:  # the final text is authoritative: cleaned citations, or the extractive fallback
+        reply.content = text
+    else:
+        for start in range(0, len(text), 24):
+            await reply.stream_token(text[start : start + 24])
     await reply.send()

@@ -131,6 +131,31 @@ class Composer:
                 taken.add(chunk.id)
         return units
 
+    def citations_for(self, passages: Sequence[Passage], lang: str, limit: int) -> list[Citation]:
+        """The top passages as numbered sources (a list counts as one), e.g. for a generated answer."""
+        units = self._units(passages, lang, pool=max(8, limit * 2))[:limit]
+        return [self._citation(n, unit) for n, unit in enumerate(units, start=1)]
+
+    @staticmethod
+    def _citation(n: int, unit: Unit) -> Citation:
+        chunk = unit.first
+        if unit.is_list:
+            items = [c for c in unit.chunks if c.kind != "lead"]
+            lead = chunk.text if chunk.kind == "lead" else ""
+            text = (lead + "\n" if lead else "") + "\n".join(f"- {c.text}" for c in items)
+        else:
+            text = chunk.text
+        return Citation(
+            n=n,
+            doc_id=chunk.doc_id,
+            title=chunk.title,
+            topic=chunk.topic,
+            lang=chunk.lang,
+            url=chunk.url,
+            text=text,
+            section=chunk.section,
+        )
+
     def compose(
         self, query_vector: np.ndarray, passages: Sequence[Passage], lang: str, enumeration: bool = False
     ) -> Composition:
@@ -209,31 +234,16 @@ class Composer:
             unit = units[u]
             chosen = sorted(unit.selected)
             if unit.is_list:
-                items = [c for c in unit.chunks if c.kind != "lead"]
                 lead = unit.first.text if unit.first.kind == "lead" else ""
                 lines = [
                     f"- {cite(unit.chunks[c].sentences[k], n)}" for c, k in chosen if unit.chunks[c].kind != "lead"
                 ]
                 blocks.append("\n".join(([cite(lead, n)] if lead else []) + lines))
-                text = (lead + "\n" if lead else "") + "\n".join(f"- {c.text}" for c in items)
             else:
                 chunk = unit.first
                 sentences = [cite(chunk.sentences[k], n) for _, k in chosen]
                 blocks.append(("- " if chunk.kind == "list_item" else "") + " ".join(sentences))
-                text = chunk.text
-            chunk = unit.first
-            citations.append(
-                Citation(
-                    n=n,
-                    doc_id=chunk.doc_id,
-                    title=chunk.title,
-                    topic=chunk.topic,
-                    lang=chunk.lang,
-                    url=chunk.url,
-                    text=text,
-                    section=chunk.section,
-                )
-            )
+            citations.append(self._citation(n, unit))
         answer = ""
         for block in blocks:  # consecutive list items form one Markdown list
             joins_list = block.startswith("- ") and answer.rsplit("\n", 1)[-1].startswith("- ")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -64,17 +65,32 @@ def corpus_list(corpus_dir: CorpusDirOption = None) -> None:
         raise typer.Exit(1)
 
 
-def _progress_bar():
-    """A rich progress bar fed by the index's (stage, done, total) callbacks."""
-    progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
-    )
-    task = progress.add_task("embedding", total=None)
+class _ProgressBar:
+    """A rich progress bar fed by the index's (stage, done, total) callbacks; shown only once work starts."""
 
-    def update(stage: str, done: int, total: int) -> None:
-        progress.update(task, description=stage, completed=done, total=total)
+    def __init__(self) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+        )
+        self.task = None
 
-    return progress, update
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.task is None:
+            self.progress.start()
+            self.task = self.progress.add_task(stage, total=total)
+        self.progress.update(self.task, description=stage, completed=done, total=total)
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.task is not None:
+            self.progress.stop()
+
+
+def _progress_bar() -> tuple[_ProgressBar, _ProgressBar]:
+    bar = _ProgressBar()
+    return bar, bar
 
 
 def _open_assistant(settings: Settings | None = None):
@@ -142,14 +158,30 @@ def ask(
     language: Annotated[str | None, typer.Option("--language", help="Force the answer language (de|en).")] = None,
 ) -> None:
     """Answer a question with cited passages."""
+    from assistant import messages
+
     assistant = _open_assistant()
-    result = assistant.ask(question, history or [], language=language)
+    streamed: list[str] = []
+
+    def show_token(token: str) -> None:  # generated answers appear as they arrive
+        streamed.append(token)
+        sys.stdout.write(token)
+        sys.stdout.flush()
+
+    result = assistant.ask(question, history or [], language=language, on_token=None if as_json else show_token)
     if as_json:
         print(result.model_dump_json(indent=2))
         return
-    from assistant import messages
-
-    out.print(result.answer, highlight=False, markup=False)
+    if streamed:
+        print()
+    if result.mode != "llm" or not streamed:
+        if streamed and result.fallback_reason:
+            out.print(
+                f"\n({messages.text(result.language, 'llm_fallback', reason=result.fallback_reason)})\n",
+                highlight=False,
+                markup=False,
+            )
+        out.print(result.answer, highlight=False, markup=False)
     for note in result.notes:
         out.print(f"({note})", highlight=False, markup=False)
     if result.citations:
@@ -246,7 +278,7 @@ def show_settings(
     if markdown:
         print("| variable | default | meaning |\n|---|---|---|")
         for name, info in Settings.model_fields.items():
-            default = info.default
+            default = info.get_default(call_default_factory=True)
             if isinstance(default, Path):
                 default = (
                     f"{default.relative_to(PROJECT_ROOT)}/ of the checkout"

@@ -24,4 +24,6 @@ class AskResult(BaseModel):
     refused: bool
     citations: list[CitationOut] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    mode: Literal["llm", "extractive"] = Field("extractive", description="Who wrote the answer.")
+    fallback_reason: str | None = Field(None, description="Why a configured LLM's answer was not used.")
     notes: list[str] = Field(default_factory=list, description="Remarks for the user, e.g. that the question was cut.")

@@ -10,7 +10,7 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from assistant.index import (
     update_index,
 )
 from assistant.language import detect_language, is_other_language, warm_up
+from assistant.llm import CITATION, GenerationFailed, Generator, Source, make_chat_model
 from assistant.retrieval import Retriever
 from assistant.schema import AskResult, CitationOut
 from assistant.scope import OutOfScopeExamples, Vocabulary
@@ -73,6 +74,8 @@ class Assistant:
         self.out_of_scope = OutOfScopeExamples.from_file(
             self.settings.corpus_dir / "out_of_scope.yaml", self.embedder.embed_query_vector
         )
+        model = make_chat_model(self.settings)
+        self.generator = Generator(self.settings, model) if model is not None else None
         warm_up()
 
     def _open_index(self, progress: Progress | None):
@@ -113,11 +116,14 @@ class Assistant:
         history: Sequence[str] = (),
         language: str | None = None,
         fallback_language: str | None = None,
+        on_token: Callable[[str], None] | None = None,
     ) -> AskResult:
         """Answer one question; `history` holds the user's earlier questions, oldest first.
 
         `language` forces the answer language; otherwise it follows the question, then the conversation,
-        then `fallback_language` (e.g. the browser's language), then DEFAULT_LANGUAGE.
+        then `fallback_language` (e.g. the browser's language), then DEFAULT_LANGUAGE. With an LLM
+        configured, `on_token` receives the generated text as it streams in; the returned result is
+        authoritative (it may be the extractive fallback).
         """
         s = self.settings
         started = time.perf_counter()
@@ -134,6 +140,14 @@ class Assistant:
             notes.append(messages.text("en", "other_language_note"))
         if not any(ch.isalpha() for ch in question):  # empty, or only digits and punctuation ("???")
             return self._refusal(lang, started, timings, key="empty_question")
+
+        if self.generator and history:  # with an LLM, a follow-up becomes a standalone question first
+            t = time.perf_counter()
+            rewritten = self.generator.rewrite(question, history, lang)
+            timings["rewrite"] = (time.perf_counter() - t) * 1000
+            if rewritten != question:
+                log.debug("follow-up rewritten for retrieval")
+                question, history = rewritten, []
 
         own_topics = self.glossary.topics_in(question)
         carried: list[str] = []
@@ -174,6 +188,26 @@ class Assistant:
         ):
             return self._refusal(lang, started, timings, notes=notes)
 
+        fallback_reason = None
+        if self.generator:
+            t = time.perf_counter()
+            try:
+                generated = self._generate(question, lang, result.passages, on_token)
+            except GenerationFailed as exc:
+                fallback_reason = str(exc)
+                log.warning("LLM answer not used, falling back to the extractive answer: %s", fallback_reason)
+            else:
+                timings["generation"] = (time.perf_counter() - t) * 1000
+                timings["total"] = (time.perf_counter() - started) * 1000
+                return generated.model_copy(
+                    update={
+                        "language": lang,
+                        "notes": notes,
+                        "timings_ms": {k: round(v, 2) for k, v in timings.items()},
+                    }
+                )
+            timings["generation"] = (time.perf_counter() - t) * 1000
+
         t = time.perf_counter()
         composition = self.composer.compose(
             sentence_vector, result.passages, lang, enumeration=bool(ENUMERATION.search(question))
@@ -189,7 +223,21 @@ class Assistant:
             citations=[CitationOut(**vars(c)) for c in composition.citations],
             timings_ms={k: round(v, 2) for k, v in timings.items()},
             notes=notes,
+            mode="extractive",
+            fallback_reason=fallback_reason,
         )
+
+    def _generate(self, question: str, lang: str, passages, on_token: Callable[[str], None] | None) -> AskResult:
+        """A generated answer citing only the passages it was given, renumbered in order of use."""
+        sources = self.composer.citations_for(passages, lang, self.settings.llm_passages)
+        text, used = self.generator.answer(
+            question, lang, [Source(c.n, c.title, c.section, c.text) for c in sources], on_token
+        )
+        renumber = {old: new for new, old in enumerate(used, start=1)}
+        text = CITATION.sub(lambda m: f"[{renumber[int(m.group(1))]}]", text)
+        by_number = {c.n: c for c in sources}
+        citations = [CitationOut(**{**vars(by_number[old]), "n": new}) for old, new in renumber.items()]
+        return AskResult(answer=text, language=lang, refused=False, citations=citations, mode="llm")
 
     def _refusal(
         self,

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -99,6 +99,29 @@ class Settings(BaseSettings):
     follow_up_weight: float = Field(
         0.6, ge=0, le=2, description="Weight of the previous question in the search for a follow-up question."
     )
+    llm_provider: Literal["none", "openai", "ollama"] = Field(
+        "none",
+        description="Answer writer: 'none' (extractive, no LLM), 'openai' (any OpenAI-compatible server) or 'ollama'.",
+    )
+    llm_base_url: str = Field(
+        "http://127.0.0.1:8080/v1",
+        description="Base URL of the OpenAI-compatible server (vLLM, LM Studio, Azure OpenAI v1).",
+    )
+    ollama_base_url: str = Field("http://127.0.0.1:11434", description="Base URL of the Ollama server.")
+    llm_model: str = Field("qwen2.5:7b-instruct", description="Model name as the LLM server knows it.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the OpenAI-compatible server (never logged).")
+    llm_headers: dict[str, str] = Field(
+        default_factory=dict, description='Extra HTTP headers as JSON, e.g. {"api-key": "..."} for Azure OpenAI.'
+    )
+    llm_timeout: float = Field(
+        20.0, gt=0, description="Seconds the LLM server may stay silent (connect and each read)."
+    )
+    llm_total_timeout: float = Field(60.0, gt=0, description="Seconds a whole generated answer may take.")
+    llm_max_retries: int = Field(1, ge=0, le=5, description="Retries of a failed LLM request.")
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature of the LLM.")
+    llm_max_tokens: int = Field(600, ge=16, description="Longest generated answer, in tokens.")
+    llm_streaming: bool = Field(True, description="Stream generated tokens (false: one request, one response).")
+    llm_passages: int = Field(6, ge=1, le=20, description="Passages given to the LLM as numbered sources.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are cut to this length before search.")
 
 

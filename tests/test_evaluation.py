@@ -8,8 +8,16 @@ from assistant.evaluation import answer_sentences, breakdown, compute_metrics, p
 
 
 def record(kind: str, lang: str, result: dict, expected=(), mention=(), latency: float = 10.0) -> dict:
-    return {"id": kind, "kind": kind, "lang": lang, "question": "q", "expected_topics": list(expected),
-            "must_mention": list(mention), "result": result, "latency_ms": latency}
+    return {
+        "id": kind,
+        "kind": kind,
+        "lang": lang,
+        "question": "q",
+        "expected_topics": list(expected),
+        "must_mention": list(mention),
+        "result": result,
+        "latency_ms": latency,
+    }
 
 
 def cit(n: int, topic: str) -> dict:
@@ -18,23 +26,56 @@ def cit(n: int, topic: str) -> dict:
 
 RECORDS = [
     # answerable, hit at rank 2, both phrases found (one after Unicode normalisation), 2 sentences both cited
-    record("factual", "de", {"answer": "Es gibt neun Cluster [1]. Die Luftfahrt gehört dazu [2].", "language": "de",
-                             "refused": False, "citations": [cit(1, "policy"), cit(2, "aviation")]},
-           expected=["aviation"], mention=["NEUN", "Luftfahrt"], latency=10),
+    record(
+        "factual",
+        "de",
+        {
+            "answer": "Es gibt neun Cluster [1]. Die Luftfahrt gehört dazu [2].",
+            "language": "de",
+            "refused": False,
+            "citations": [cit(1, "policy"), cit(2, "aviation")],
+        },
+        expected=["aviation"],
+        mention=["NEUN", "Luftfahrt"],
+        latency=10,
+    ),
     # answerable, only hit at rank 4 (miss for k=3), one of two phrases, one of two sentences cited, wrong language
-    record("factual", "en", {"answer": "Hydrogen is a focus [1]. It matters.", "language": "de", "refused": False,
-                             "citations": [cit(1, "policy"), cit(2, "policy"), cit(3, "food"),
-                                           cit(4, "renewable_energy")]},
-           expected=["renewable_energy"], mention=["hydrogen", "wind"], latency=20),
+    record(
+        "factual",
+        "en",
+        {
+            "answer": "Hydrogen is a focus [1]. It matters.",
+            "language": "de",
+            "refused": False,
+            "citations": [cit(1, "policy"), cit(2, "policy"), cit(3, "food"), cit(4, "renewable_energy")],
+        },
+        expected=["renewable_energy"],
+        mention=["hydrogen", "wind"],
+        latency=20,
+    ),
     # answerable but refused: a false refusal, counts as a miss and its phrase as not found
-    record("follow_up", "en", {"answer": "Sorry.", "language": "en", "refused": True, "citations": []},
-           expected=["logistics"], mention=["automation"], latency=30),
+    record(
+        "follow_up",
+        "en",
+        {"answer": "Sorry.", "language": "en", "refused": True, "citations": []},
+        expected=["logistics"],
+        mention=["automation"],
+        latency=30,
+    ),
     # out of scope, refused correctly; an invalid citation number elsewhere would not count
-    record("out_of_scope", "de", {"answer": "Dazu finde ich nichts.", "language": "de", "refused": True,
-                                  "citations": []}, latency=40),
+    record(
+        "out_of_scope",
+        "de",
+        {"answer": "Dazu finde ich nichts.", "language": "de", "refused": True, "citations": []},
+        latency=40,
+    ),
     # out of scope, answered (missed refusal); its sentence cites [9], which names no passage
-    record("out_of_scope", "en", {"answer": "Munich has clusters [9].", "language": "en", "refused": False,
-                                  "citations": [cit(1, "policy")]}, latency=1000),
+    record(
+        "out_of_scope",
+        "en",
+        {"answer": "Munich has clusters [9].", "language": "en", "refused": False, "citations": [cit(1, "policy")]},
+        latency=1000,
+    ),
 ]
 
 
@@ -64,7 +105,11 @@ def test_breakdown_per_kind_and_language() -> None:
 def test_answer_sentences_split_lines_and_sentences() -> None:
     answer = "Lead [1]:\n- Item one [1].\n- Item two. Second sentence [2].\n\nParagraph, z. B. mit Abkürzung [3]."
     assert answer_sentences(answer) == [
-        "Lead [1]:", "Item one [1].", "Item two.", "Second sentence [2].", "Paragraph, z. B. mit Abkürzung [3].",
+        "Lead [1]:",
+        "Item one [1].",
+        "Item two.",
+        "Second sentence [2].",
+        "Paragraph, z. B. mit Abkürzung [3].",
     ]
 
 
