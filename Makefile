@@ -12,7 +12,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: venv test run lint lock clean-venv
+.PHONY: venv test run lint lock clean-venv browser-deps
 
 venv: $(STAMP)
 
@@ -25,9 +25,16 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -c "import assistant, torch; assert torch.__version__.startswith('2.13.0')"
 	touch $(STAMP)
 
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(BIN)/ruff check assistant tests app.py eval
 	$(BIN)/python -m pytest
+
+# Debian's Chromium for the browser tests (never `playwright install`) and axe-core from npm.
+browser-deps:
+	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing (sudo apt-get install chromium): browser tests will be skipped"; fi; }
+	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent
 
 run: $(STAMP)
 	$(BIN)/assistant serve --host $(HOST) --port $(PORT)

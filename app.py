@@ -13,8 +13,11 @@ import chainlit as cl
 
 from assistant import messages
 from assistant.language import ui_language
+from assistant.privacy import redact
 from assistant.runtime import get_assistant
 from assistant.schema import AskResult
+from assistant.settings import get_settings
+from assistant.storage import PrivateDataLayer, make_data_layer
 
 log = logging.getLogger("assistant.chat")
 HISTORY_KEY = "history"
@@ -24,6 +27,14 @@ def _session_language() -> str:
     """The browser's language (Accept-Language of the chat connection), German by default."""
     environ = getattr(cl.context.session, "environ", None) or {}
     return ui_language(environ.get("HTTP_ACCEPT_LANGUAGE"), default=get_assistant().settings.default_language)
+
+
+_data_layer = make_data_layer(get_settings())
+if _data_layer is not None:  # with storage switched off there is no data layer, hence no feedback buttons
+
+    @cl.data_layer
+    def data_layer() -> PrivateDataLayer:
+        return _data_layer
 
 
 @cl.set_starters
@@ -37,12 +48,17 @@ async def start() -> None:
     cl.user_session.set(HISTORY_KEY, [])
 
 
-def source_elements(result: AskResult) -> list[cl.Text]:
-    """One side element per citation: title, link and the quoted passage."""
+def source_elements(result: AskResult, client_type: str = "webapp") -> list[cl.Text]:
+    """One element per citation (title, link, the quoted passage), opened from its [n] in the text.
+
+    The full chat shows them in its side panel; the widget opens them on click only, because there
+    a side element would pop up as a dialog over the host page after every answer.
+    """
+    display = "page" if client_type == "copilot" else "side"
     elements = []
     for c in result.citations:
         body = f"**{c.title}**\n\n{c.section}\n\n> {c.text}\n\n{c.url}"
-        elements.append(cl.Text(name=f"[{c.n}]", content=body, display="side", language=None))
+        elements.append(cl.Text(name=f"[{c.n}]", content=body, display=display, language=None))
     return elements
 
 
@@ -63,7 +79,7 @@ async def on_message(message: cl.Message) -> None:
     assistant = get_assistant()
     history: list[str] = cl.user_session.get(HISTORY_KEY) or []
     fallback = _session_language()
-    reply = cl.Message(content="")
+    reply = cl.Message(content="", metadata={})
     loop = asyncio.get_running_loop()
     tokens: asyncio.Queue[str] = asyncio.Queue()
 
@@ -91,7 +107,14 @@ async def on_message(message: cl.Message) -> None:
         history.append(message.content[: assistant.settings.max_question_chars])
         cl.user_session.set(HISTORY_KEY, history[-5:])
     text = render(result)
-    reply.elements = source_elements(result)
+    reply.elements = source_elements(result, getattr(cl.context.session, "client_type", "webapp"))
+    reply.metadata = {  # for the staff report; the question without personal data
+        "question": redact(message.content[:500]),
+        "refused": result.refused,
+        "language": result.language,
+        "mode": result.mode,
+        "citations": [c.doc_id for c in result.citations],
+    }
     if streamed:  # the final text is authoritative: cleaned citations, or the extractive fallback
         reply.content = text
     else:

@@ -270,6 +270,63 @@ def serve(
     run_server(host, port)
 
 
+@app.command("report")
+def staff_report(
+    days: Annotated[int, typer.Option(min=1, help="Look back this many days.")] = 30,
+    top: Annotated[int, typer.Option(min=1, help="How many refused questions to list.")] = 10,
+) -> None:
+    """For staff: questions per day, share refused, frequent refused questions, answers rated unhelpful."""
+    import asyncio
+
+    from assistant import storage
+
+    settings = get_settings()
+    if not settings.store_conversations:
+        err.print("STORE_CONVERSATIONS is off: nothing is stored, so there is nothing to report.")
+        raise typer.Exit(1)
+    asyncio.run(storage.ensure_schema(settings))
+    data = asyncio.run(storage.report(settings, days=days, top=top))
+    out.print(f"Questions in the last {days} days: {data.total}, refused: {data.refused} ({data.refused_share:.0%})")
+    per_day = Table("day", "questions", "refused")
+    for day, count in data.per_day.items():
+        per_day.add_row(day, str(count), str(data.refused_per_day.get(day, 0)))
+    out.print(per_day)
+    out.print(f"\nMost frequent refused questions (personal data removed): {len(data.top_refused)}", highlight=False)
+    for question, count in data.top_refused:
+        out.print(f"- {count}× {question}", highlight=False, markup=False, soft_wrap=True)
+    out.print(f"\nAnswers rated unhelpful: {len(data.negative)}", highlight=False)
+    for item in data.negative:
+        answer = " ".join(item["answer"].split())[:200]
+        out.print(
+            f"- {item['day']}  question: {item['question']}\n    comment: {item['comment'] or '(none)'}\n"
+            f"    answer: {answer}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+@app.command("purge")
+def purge_old(
+    days: Annotated[
+        int | None, typer.Option(min=0, help="Delete threads older than this (default: RETENTION_DAYS).")
+    ] = None,
+) -> None:
+    """Delete stored threads, messages and feedback older than the retention period."""
+    import asyncio
+
+    from assistant import storage
+
+    settings = get_settings()
+    if not settings.store_conversations:
+        out.print("STORE_CONVERSATIONS is off: nothing is stored.")
+        return
+    asyncio.run(storage.ensure_schema(settings))
+    removed = asyncio.run(storage.purge(settings, days=days))
+    keep = settings.retention_days if days is None else days
+    out.print(f"deleted {removed} threads older than {keep} days", highlight=False)
+
+
 @app.command("settings")
 def show_settings(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print the defaults as a Markdown table.")] = False,

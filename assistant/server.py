@@ -7,19 +7,26 @@ run a mounted app's lifespan (see shared/notes/chainlit-facts.md).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from assistant import storage
 from assistant.runtime import get_assistant
 from assistant.schema import AskResult
 from assistant.settings import PROJECT_ROOT, get_settings
+from assistant.webui import configure_chainlit, keep_page_local, logo_path, protect_logs, theme_for
 
 log = logging.getLogger(__name__)
+PURGE_EVERY_SECONDS = 24 * 3600
 
 
 class AskIn(BaseModel):
@@ -34,17 +41,40 @@ class Health(BaseModel):
     embedder: str
     chunks: int
     llm_mode: str
+    storage: str
+
+
+async def _purge_daily() -> None:
+    """Delete threads older than RETENTION_DAYS now and once a day."""
+    settings = get_settings()
+    while True:
+        try:
+            removed = await storage.purge(settings)
+            if removed:
+                log.info("retention: deleted %d threads older than %d days", removed, settings.retention_days)
+        except Exception:  # noqa: BLE001 - a failed purge must not stop the chat; it runs again tomorrow
+            log.exception("retention purge failed")
+        await asyncio.sleep(PURGE_EVERY_SECONDS)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
+    settings = get_settings()
     await run_in_threadpool(get_assistant)  # load embedder and index before the first request
+    purger = None
+    if settings.store_conversations:
+        await storage.ensure_schema(settings)
+        purger = asyncio.create_task(_purge_daily())
     from chainlit.config import config as cl_config
     from chainlit.data import get_data_layer
 
     if cl_config.code.on_app_startup:
         await cl_config.code.on_app_startup()
     yield
+    if purger:
+        purger.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purger
     if cl_config.code.on_app_shutdown:
         await cl_config.code.on_app_shutdown()
     data_layer = get_data_layer()
@@ -54,8 +84,18 @@ async def lifespan(app: FastAPI):
 
 def create_app() -> FastAPI:
     """The FastAPI application with the chat mounted."""
+    settings = get_settings()
     os.environ.setdefault("CHAINLIT_APP_ROOT", str(PROJECT_ROOT))
+    protect_logs()
+    configure_chainlit(settings)
     app = FastAPI(title="Cluster Assistant", version="0.1.0", lifespan=lifespan)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "OPTIONS"],
+        allow_headers=["*"],
+    )
 
     @app.get("/api/health", response_model=Health)
     async def health() -> Health:
@@ -65,7 +105,10 @@ def create_app() -> FastAPI:
             index_loaded=True,
             embedder=assistant.embedder.id,
             chunks=assistant.chunk_count,
-            llm_mode="extractive",
+            llm_mode=assistant.settings.llm_provider if assistant.generator else "extractive",
+            storage=("postgresql" if "postgres" in storage.database_url(settings) else "sqlite")
+            if settings.store_conversations
+            else "off",
         )
 
     @app.post("/api/ask", response_model=AskResult)
@@ -77,9 +120,18 @@ def create_app() -> FastAPI:
     async def api_not_found(rest: str) -> None:
         raise HTTPException(status_code=404, detail="not found")
 
+    @app.get("/logo", include_in_schema=False)
+    async def logo(theme: str = "light") -> FileResponse:
+        return FileResponse(logo_path("dark" if theme == "dark" else "light"))
+
+    @app.get("/public/theme.json", include_in_schema=False)
+    async def theme(request: Request) -> dict:
+        return theme_for(str(request.base_url))
+
     from chainlit.utils import mount_chainlit
 
     mount_chainlit(app=app, target=str(PROJECT_ROOT / "app.py"), path="/")
+    keep_page_local()
     return app
 
 

