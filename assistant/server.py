@@ -16,23 +16,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from assistant import storage
+from assistant.api import BodyLimit, build_router, install_error_handlers
 from assistant.runtime import get_assistant
-from assistant.schema import AskResult
 from assistant.settings import PROJECT_ROOT, get_settings
 from assistant.webui import configure_chainlit, keep_page_local, logo_path, protect_logs, theme_for
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 24 * 3600
-
-
-class AskIn(BaseModel):
-    question: str = Field(description="The question, German or English.")
-    history: list[str] = Field(default_factory=list, description="Earlier questions of the conversation.")
-    language: str | None = Field(None, description="Force the answer language: de or en.")
 
 
 class Health(BaseModel):
@@ -89,6 +83,7 @@ def create_app() -> FastAPI:
     protect_logs()
     configure_chainlit(settings)
     app = FastAPI(title="Cluster Assistant", version="0.1.0", lifespan=lifespan)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.allowed_origins,
@@ -97,8 +92,9 @@ def create_app() -> FastAPI:
         allow_headers=["*"],
     )
 
-    @app.get("/api/health", response_model=Health)
+    @app.get("/api/health", response_model=Health, tags=["status"])
     async def health() -> Health:
+        """Whether the index is loaded, with which embedder and how many passages; open without an API key."""
         assistant = get_assistant()
         return Health(
             status="ok",
@@ -111,14 +107,23 @@ def create_app() -> FastAPI:
             else "off",
         )
 
-    @app.post("/api/ask", response_model=AskResult)
-    async def ask(body: AskIn) -> AskResult:
-        assistant = get_assistant()
-        return await run_in_threadpool(assistant.ask, body.question, body.history, body.language)
+    app.include_router(build_router(settings))
+    install_error_handlers(app)
 
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
-    async def api_not_found(rest: str) -> None:
-        raise HTTPException(status_code=404, detail="not found")
+    async def api_fallback(request: Request) -> None:
+        """Our paths never fall through to the chat: 405 with Allow for a wrong method, else 404."""
+        methods = {m.upper() for m in app.openapi()["paths"].get(request.url.path, {})}  # schema is cached
+        if methods:
+            raise HTTPException(status_code=405, headers={"Allow": ", ".join(sorted(methods))})
+        raise HTTPException(status_code=404)
+
+    for prefix in ("/api", "/v1"):
+        app.add_api_route(
+            f"{prefix}/{{rest:path}}",
+            api_fallback,
+            include_in_schema=False,
+            methods=["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"],
+        )
 
     @app.get("/logo", include_in_schema=False)
     async def logo(theme: str = "light") -> FileResponse:

