@@ -26,7 +26,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP) browser-deps
-	$(BIN)/ruff check assistant tests app.py eval
+	$(BIN)/ruff check assistant tests app.py eval bench tools
 	$(BIN)/python -m pytest
 
 # Debian's Chromium for the browser tests (never `playwright install`) and axe-core from npm.
@@ -40,7 +40,7 @@ run: $(STAMP)
 	$(BIN)/assistant serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check assistant tests app.py eval
+	$(BIN)/ruff check assistant tests app.py eval bench tools
 	$(BIN)/ruff format --check assistant tests app.py
 
 # Re-resolve the lock from a fresh venv (run after changing dependencies in pyproject.toml).

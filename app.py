@@ -87,7 +87,7 @@ async def on_message(message: cl.Message) -> None:
         loop.call_soon_threadsafe(tokens.put_nowait, token)
 
     task = asyncio.ensure_future(
-        cl.make_async(assistant.ask)(message.content, list(history), fallback_language=fallback, on_token=on_token)
+        assistant.aask(message.content, list(history), fallback_language=fallback, on_token=on_token)
     )
     streamed = False
     while not (task.done() and tokens.empty()):

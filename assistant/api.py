@@ -23,7 +23,6 @@ from limits import parse as parse_limit
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -304,7 +303,7 @@ def build_router(settings: Settings) -> APIRouter:
         """Answer a question with cited passages (the same JSON as `assistant ask --json`)."""
         question = check_question(body.question, settings)
         history = [h for h in (check_question(h, settings, required=False) for h in body.history) if h]
-        return await run_in_threadpool(get_assistant().ask, question, history, body.language)
+        return await get_assistant().aask(question, history, body.language)
 
     @router.get("/v1/models", response_model=ModelsOut, tags=["openai"])
     async def models() -> ModelsOut:
@@ -334,7 +333,7 @@ def build_router(settings: Settings) -> APIRouter:
         completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         created = int(time.time())
         if not body.stream:
-            result = await run_in_threadpool(get_assistant().ask, question, history)
+            result = await get_assistant().aask(question, history)
             return ChatOut(
                 id=completion_id,
                 object="chat.completion",
@@ -374,14 +373,7 @@ async def stream_completion(question: str, history: list[str], completion_id: st
     loop = asyncio.get_running_loop()
     tokens: asyncio.Queue[str] = asyncio.Queue()
     task = asyncio.ensure_future(
-        run_in_threadpool(
-            get_assistant().ask,
-            question,
-            history,
-            None,
-            None,
-            lambda t: loop.call_soon_threadsafe(tokens.put_nowait, t),
-        )
+        get_assistant().aask(question, history, on_token=lambda t: loop.call_soon_threadsafe(tokens.put_nowait, t))
     )
     yield chunk({"role": "assistant", "content": ""})
     streamed = ""

@@ -67,6 +67,7 @@ class LoadedIndex:
     chunks: list[Chunk]
     by_id: dict[str, Chunk]
     store: Chroma
+    collection: chromadb.Collection  # the same collection, queried directly for ids and distances only
     lexical: LexicalIndex
     sentence_ids: list[str]
     sentence_vectors: np.ndarray
@@ -300,6 +301,7 @@ def load_index(settings: Settings, embedder: AnyEmbedder) -> LoadedIndex:
         chunks=chunks,
         by_id={c.id: c for c in chunks},
         store=store,
+        collection=client.get_collection(chunk_name, embedding_function=None),
         lexical=lexical,
         sentence_ids=ids,
         sentence_vectors=vectors,

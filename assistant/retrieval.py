@@ -84,8 +84,8 @@ class Retriever:
 
     def dense(self, query_vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first."""
-        hits = self.index.store.similarity_search_by_vector_with_relevance_scores(query_vector.tolist(), k=k)
-        return [(doc.id, 1.0 - float(distance)) for doc, distance in hits if doc.id]
+        found = self.index.collection.query(query_embeddings=query_vector[None, :], n_results=k, include=["distances"])
+        return [(chunk_id, 1.0 - float(d)) for chunk_id, d in zip(found["ids"][0], found["distances"][0], strict=True)]
 
     def sentences(self, query_vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """(chunk id, best sentence cosine), best first: finds the one sentence that answers a question."""

