@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from dataclasses import asdict, dataclass, field
 
 from markdown_it import MarkdownIt
@@ -51,7 +52,13 @@ class Chunk:
 
     @classmethod
     def from_dict(cls, data: dict) -> Chunk:
-        return cls(**{**data, "sentences": tuple(data.get("sentences", ()))})
+        # titles, sections and list lead-ins repeat across many chunks: share one copy of each
+        shared = {
+            k: sys.intern(data[k])
+            for k in ("doc_id", "group", "lang", "topic", "title", "section", "url", "kind", "context")
+            if isinstance(data.get(k), str)
+        }
+        return cls(**{**data, **shared, "sentences": tuple(data.get("sentences", ()))})
 
 
 def sentence_id(chunk: Chunk, k: int) -> str:

