@@ -50,7 +50,7 @@ async def run(base: str, clients: int, total: int) -> dict:
                 return time.perf_counter() - started if page.status_code == 200 else -1.0
 
         started = time.perf_counter()
-        results = await asyncio.gather(chat_page_probe(), *(worker() for _ in range(clients)))
+        results = await asyncio.gather(chat_page_probe(), chat_answer_probe(base), *(worker() for _ in range(clients)))
         elapsed = time.perf_counter() - started
     return {
         "clients": clients,
@@ -64,6 +64,59 @@ async def run(base: str, clients: int, total: int) -> dict:
     }
 
 
+async def chat_answer_probe(base: str) -> float:
+    """A citizen in the chat (over its WebSocket) while the API is under load: seconds until the answer."""
+    import uuid
+    from datetime import UTC, datetime
+
+    import socketio
+
+    await asyncio.sleep(1.5)
+    sio = socketio.AsyncClient()
+    answered = asyncio.Event()
+
+    @sio.on("new_message")
+    async def on_message(data: dict) -> None:
+        if data.get("type") == "assistant_message" and data.get("output"):
+            answered.set()
+
+    try:
+        await sio.connect(
+            base,
+            socketio_path="/ws/socket.io",
+            transports=["websocket"],
+            auth={
+                "sessionId": str(uuid.uuid4()),
+                "clientType": "webapp",
+                "userEnv": "{}",
+                "chatProfile": None,
+                "threadId": None,
+            },
+        )
+        await sio.emit("connection_successful")
+        started = time.perf_counter()
+        await sio.emit(
+            "client_message",
+            {
+                "message": {
+                    "id": str(uuid.uuid4()),
+                    "threadId": "",
+                    "name": "User",
+                    "type": "user_message",
+                    "output": "Welche Cluster hat Hamburg?",
+                    "createdAt": datetime.now(UTC).isoformat(),
+                },
+                "fileReferences": [],
+            },
+        )
+        await asyncio.wait_for(answered.wait(), timeout=120)
+        return time.perf_counter() - started
+    except (TimeoutError, socketio.exceptions.ConnectionError):
+        return -1.0
+    finally:
+        await sio.disconnect()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, nargs="+", default=[10, 50, 200])
@@ -75,8 +128,11 @@ def main() -> None:
     if not base:
         proc, base = start_server()
     print(f"machine: {machine()}")
-    print("| clients | requests | throughput req/s | p50 ms | p95 ms | errors | chat page during load |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| clients | requests | throughput req/s | p50 ms | p95 ms | errors | chat page during load "
+        "| chat answer during load |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     try:
         for clients in args.clients:
             r = asyncio.run(run(base, clients, max(args.requests, clients * 2)))
