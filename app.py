@@ -21,6 +21,7 @@ from assistant.storage import PrivateDataLayer, make_data_layer
 
 log = logging.getLogger("assistant.chat")
 HISTORY_KEY = "history"
+STARTER_ACTION = "starter"
 
 
 def _session_language() -> str:
@@ -37,15 +38,27 @@ if _data_layer is not None:  # with storage switched off there is no data layer,
         return _data_layer
 
 
-@cl.set_starters
-async def starters(user: cl.User | None = None, language: str | None = None) -> list[cl.Starter]:
-    lang = ui_language(language, default=get_assistant().settings.default_language)
-    return [cl.Starter(label=s["label"], message=s["message"]) for s in messages.messages(lang)["starters"]]
-
-
 @cl.on_chat_start
 async def start() -> None:
+    """Greet in the browser's language, with the starter questions as buttons under the greeting."""
     cl.user_session.set(HISTORY_KEY, [])
+    lang = _session_language()
+    starters = [
+        cl.Action(name=STARTER_ACTION, payload={"question": item["message"]}, label=item["label"])
+        for item in messages.messages(lang)["starters"]
+    ]
+    text = f"{messages.text(lang, 'welcome')}\n\n_{messages.text(lang, 'disclaimer_short')}_"
+    await cl.Message(content=text, actions=starters).send()
+
+
+@cl.action_callback(STARTER_ACTION)
+async def on_starter(action: cl.Action) -> None:
+    """A starter button asks its question as if the user had typed it."""
+    question = str(action.payload.get("question", ""))
+    asked = cl.Message(content=question, type="user_message", author="User")
+    await asked.send()
+    async with cl.Step(name="on_message", type="run", parent_id=asked.id):  # as Chainlit runs on_message
+        await answer(question)
 
 
 def source_elements(result: AskResult, client_type: str = "webapp") -> list[cl.Text]:
@@ -76,6 +89,11 @@ def render(result: AskResult) -> str:
 
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
+    await answer(message.content)
+
+
+async def answer(question: str) -> None:
+    """Answer one question in the chat: stream it, attach its sources, remember it for follow-ups."""
     assistant = get_assistant()
     history: list[str] = cl.user_session.get(HISTORY_KEY) or []
     fallback = _session_language()
@@ -86,9 +104,7 @@ async def on_message(message: cl.Message) -> None:
     def on_token(token: str) -> None:  # called from the worker thread while an LLM answer streams
         loop.call_soon_threadsafe(tokens.put_nowait, token)
 
-    task = asyncio.ensure_future(
-        assistant.aask(message.content, list(history), fallback_language=fallback, on_token=on_token)
-    )
+    task = asyncio.ensure_future(assistant.aask(question, list(history), fallback_language=fallback, on_token=on_token))
     streamed = False
     while not (task.done() and tokens.empty()):
         try:
@@ -104,12 +120,12 @@ async def on_message(message: cl.Message) -> None:
         await cl.Message(content=messages.text(fallback, "error")).send()
         return
     if not result.refused:
-        history.append(message.content[: assistant.settings.max_question_chars])
+        history.append(question[: assistant.settings.max_question_chars])
         cl.user_session.set(HISTORY_KEY, history[-5:])
     text = render(result)
     reply.elements = source_elements(result, getattr(cl.context.session, "client_type", "webapp"))
     reply.metadata = {  # for the staff report; the question without personal data
-        "question": redact(message.content[:500]),
+        "question": redact(question[:500]),
         "refused": result.refused,
         "language": result.language,
         "mode": result.mode,

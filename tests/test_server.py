@@ -73,14 +73,15 @@ async def _chat(server: str, text: str, accept_language: str) -> list[dict]:
     sio = socketio.AsyncClient()
     events: list[dict] = []
     done = asyncio.Event()
+    sent = asyncio.Event()
 
     @sio.on("new_message")
     async def on_message(data: dict) -> None:
-        events.append({"event": "new_message", **data})
+        events.append({"event": "new_message", "after_question": sent.is_set(), **data})
 
     @sio.on("update_message")
     async def on_update(data: dict) -> None:
-        events.append({"event": "update_message", **data})
+        events.append({"event": "update_message", "after_question": sent.is_set(), **data})
 
     @sio.on("element")
     async def on_element(data: dict) -> None:
@@ -88,7 +89,8 @@ async def _chat(server: str, text: str, accept_language: str) -> list[dict]:
 
     @sio.on("task_end")
     async def on_end(*_: object) -> None:
-        if any(e.get("type") == "assistant_message" for e in events):  # the chat start is a task too
+        # the greeting at chat start is a task too; wait for the answer to our message (a run's child)
+        if sent.is_set() and any(e.get("type") == "assistant_message" and e["after_question"] for e in events):
             done.set()
 
     await sio.connect(
@@ -105,6 +107,8 @@ async def _chat(server: str, text: str, accept_language: str) -> list[dict]:
         },
     )
     await sio.emit("connection_successful")
+    await asyncio.sleep(0.5)  # let the greeting go first
+    sent.set()
     await sio.emit(
         "client_message",
         {
@@ -126,7 +130,9 @@ async def _chat(server: str, text: str, accept_language: str) -> list[dict]:
 
 def test_chat_answers_with_source_elements(server: str) -> None:
     events = asyncio.run(_chat(server, "Welche Cluster hat Hamburg?", "de-DE,de;q=0.9"))
-    replies = [e for e in events if e.get("type") == "assistant_message" and e.get("output")]
+    greeting = [e for e in events if e.get("type") == "assistant_message" and not e["after_question"]]
+    assert greeting and "Moin" in greeting[0]["output"]  # greeted in German (Accept-Language de-DE)
+    replies = [e for e in events if e.get("type") == "assistant_message" and e["after_question"] and e.get("output")]
     assert replies, events
     final = replies[-1]["output"]
     assert "Luftfahrt" in final and "[1]" in final and "Quellen" in final
