@@ -16,19 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from assistant.corpus import TOPICS as CORPUS_TOPICS
+
 from _common import ROOT, folder_mib, machine, percentile, questions, rss_mib
 
-TOPICS = [
-    "aviation",
-    "maritime",
-    "life_sciences",
-    "renewable_energy",
-    "logistics",
-    "media_it",
-    "creative",
-    "finance",
-    "food",
-]
+TOPICS = [t for t in CORPUS_TOPICS if t != "policy"]
 DE_WORDS = (
     "Forschung Netzwerk Unternehmen Hafen Wasserstoff Luftfahrt Förderung Projekt Zentrum Innovation "
     "Qualifizierung Weiterbildung Logistik Digitalisierung Energie Speicher Medizin Design Finanzierung "

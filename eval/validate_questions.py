@@ -25,18 +25,10 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TOPICS = {
-    "policy",
-    "aviation",
-    "maritime",
-    "life_sciences",
-    "renewable_energy",
-    "logistics",
-    "media_it",
-    "creative",
-    "finance",
-    "food",
-}
+sys.path.insert(0, str(ROOT))
+from assistant.corpus import TOPICS as CORPUS_TOPICS  # noqa: E402
+
+TOPICS = set(CORPUS_TOPICS)
 KINDS = {"factual", "paraphrase", "typo", "cross_lingual", "follow_up", "multi_hop", "out_of_scope"}
 REQUIRED = ("id", "lang", "question", "kind", "expected_topics", "must_mention")
 

@@ -16,7 +16,7 @@ import pytest
 
 from assistant.service import Assistant
 from assistant.settings import Settings
-from tests.test_browser import free_port, start_app, stop
+from tests.servers import free_port, start_app, stop
 
 ST = str(Path(sys.executable).parent / "st")
 KEYS = ["key-one", "key-two"]

@@ -10,25 +10,22 @@ import functools
 import http.server
 import json
 import os
-import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from assistant.service import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
+from tests.servers import EXE, free_port, start_app, stop
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
-EXE = str(Path(sys.executable).parent / "assistant")
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 ANSWER = '.step[data-step-type="assistant_message"]'
 
@@ -36,43 +33,6 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="Debian chromium not installed (apt-get install chromium)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(env: dict[str, str], port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [EXE, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    pytest.fail("server did not start")
-
-
-def stop(proc: subprocess.Popen) -> str:
-    proc.terminate()
-    try:
-        output, _ = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        output, _ = proc.communicate()
-    return output or ""
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import CHROMA_SERVER, chroma_server_settings
-from tests.test_browser import free_port, start_app, stop
+from tests.servers import free_port, start_app, stop
 from tests.test_index import small_corpus
 from tests.test_server import _chat
 

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,43 +14,17 @@ import socketio
 
 from assistant.service import Assistant
 from assistant.settings import Settings
-
-EXE = str(Path(sys.executable).parent / "assistant")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.servers import free_port, start_app, stop
 
 
 @pytest.fixture(scope="module")
 def server(assistant: Assistant, real_settings: Settings) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "INDEX_DIR": str(real_settings.index_dir), "CORPUS_DIR": str(real_settings.corpus_dir)}
-    proc = subprocess.Popen(
-        [EXE, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_app(env, port)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
-        try:
-            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("server did not start within 120 s")
     yield base
-    proc.terminate()
-    proc.wait(timeout=30)
+    stop(proc)
 
 
 def test_health_and_api(server: str) -> None:
