@@ -15,7 +15,7 @@ from assistant import messages
 from assistant.language import ui_language
 from assistant.privacy import redact
 from assistant.runtime import get_assistant
-from assistant.schema import AskResult
+from assistant.schema import AskResult, answer_markdown
 from assistant.settings import get_settings
 from assistant.storage import PrivateDataLayer, make_data_layer
 
@@ -75,18 +75,6 @@ def source_elements(result: AskResult, client_type: str = "webapp") -> list[cl.T
     return elements
 
 
-def render(result: AskResult) -> str:
-    """Answer text for the chat, with the disclaimer and the source list under it."""
-    lang = result.language
-    parts = [result.answer, *(f"_{note}_" for note in result.notes)]
-    if result.citations:
-        lines = [f"**{messages.text(lang, 'sources_heading')}**"]
-        lines += [f"[{c.n}] [{c.title}]({c.url}) – {c.section}" for c in result.citations]
-        parts.append("\n".join(lines))
-        parts.append(f"_{messages.text(lang, 'disclaimer')}_")
-    return "\n\n".join(p for p in parts if p)
-
-
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
     await answer(message.content)
@@ -122,7 +110,7 @@ async def answer(question: str) -> None:
     if not result.refused:
         history.append(question[: assistant.settings.max_question_chars])
         cl.user_session.set(HISTORY_KEY, history[-5:])
-    text = render(result)
+    text = answer_markdown(result, disclaimer=True)
     reply.elements = source_elements(result, getattr(cl.context.session, "client_type", "webapp"))
     reply.metadata = {  # for the staff report; the question without personal data
         "question": redact(question[:500]),

@@ -26,10 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant import messages
 from assistant.language import ui_language
 from assistant.runtime import get_assistant
-from assistant.schema import AskResult
+from assistant.schema import AskResult, answer_markdown
 from assistant.settings import Settings, get_settings
 
 MODEL_ID = "cluster-assistant"
@@ -283,17 +282,6 @@ class _TooLarge(Exception):
     pass
 
 
-def render_markdown(result: AskResult) -> str:
-    """The answer with its sources as Markdown, for chat front ends."""
-    parts = [result.answer, *(f"_{note}_" for note in result.notes)]
-    if result.citations:
-        heading = messages.text(result.language, "sources_heading")
-        parts.append(
-            f"**{heading}**\n" + "\n".join(f"[{c.n}] [{c.title}]({c.url}) – {c.section}" for c in result.citations)
-        )
-    return "\n\n".join(p for p in parts if p)
-
-
 def build_router(settings: Settings) -> APIRouter:
     guard = Guard(settings)
     router = APIRouter(dependencies=[Depends(guard)], responses=ERROR_RESPONSES)
@@ -341,7 +329,7 @@ def build_router(settings: Settings) -> APIRouter:
                 model=MODEL_ID,
                 choices=[
                     ChatChoice(
-                        index=0, message={"role": "assistant", "content": render_markdown(result)}, finish_reason="stop"
+                        index=0, message={"role": "assistant", "content": answer_markdown(result)}, finish_reason="stop"
                     )
                 ],
                 usage={"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
@@ -385,7 +373,7 @@ async def stream_completion(question: str, history: list[str], completion_id: st
         streamed += token
         yield chunk({"content": token})
     result = task.result()
-    text = render_markdown(result)
+    text = answer_markdown(result)
     if result.mode == "llm" and streamed and text.startswith(streamed):
         rest = text[len(streamed) :]
     else:  # extractive answer (or a fallback after streamed tokens): send it, after a separator if needed

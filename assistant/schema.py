@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from assistant import messages
+
 
 class CitationOut(BaseModel):
     n: int = Field(description="Citation number as used in the answer text, e.g. [1].")
@@ -27,3 +29,17 @@ class AskResult(BaseModel):
     mode: Literal["llm", "extractive"] = Field("extractive", description="Who wrote the answer.")
     fallback_reason: str | None = Field(None, description="Why a configured LLM's answer was not used.")
     notes: list[str] = Field(default_factory=list, description="Remarks for the user, e.g. that the question was cut.")
+
+
+def answer_markdown(result: AskResult, disclaimer: bool = False) -> str:
+    """The answer with its numbered sources as Markdown (chat and OpenAI-compatible clients)."""
+    lang = result.language
+    parts = [result.answer, *(f"_{note}_" for note in result.notes)]
+    if result.citations:
+        heading = messages.text(lang, "sources_heading")
+        parts.append(
+            f"**{heading}**\n" + "\n".join(f"[{c.n}] [{c.title}]({c.url}) – {c.section}" for c in result.citations)
+        )
+        if disclaimer:
+            parts.append(f"_{messages.text(lang, 'disclaimer')}_")
+    return "\n\n".join(p for p in parts if p)
