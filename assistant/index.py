@@ -35,6 +35,7 @@ from assistant.settings import Settings  # noqa: E402
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+SENTENCE_PAGE = 20000  # sentence vectors loaded per request to Chroma
 CHUNKER_VERSION = 3  # bump when chunking or sentence splitting changes: the index is then updated on start
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.json"
@@ -301,9 +302,13 @@ def load_index(settings: Settings, embedder: AnyEmbedder) -> LoadedIndex:
     count = store._collection.count()
     if count != len(chunks):
         raise IndexUnavailable(f"the index holds {count} vectors for {len(chunks)} chunks; run `assistant index`")
-    got = sentence_store.get(include=["embeddings"])
-    vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), embedder.dim)
-    ids = list(got["ids"])
+    ids, parts = [], []
+    total = sentence_store._collection.count()
+    for offset in range(0, total, SENTENCE_PAGE):  # in pages: Chroma returns float64, we keep float32
+        got = sentence_store.get(include=["embeddings"], limit=SENTENCE_PAGE, offset=offset)
+        ids += got["ids"]
+        parts.append(np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), embedder.dim))
+    vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
     return LoadedIndex(
         chunks=chunks,
         by_id={c.id: c for c in chunks},
