@@ -61,6 +61,7 @@ async def run(base: str, clients: int, total: int) -> dict:
         "p95": percentile(latencies, 95) * 1000 if latencies else None,
         "errors": errors,
         "chat_page_s": results[0],
+        "chat_answer_s": results[1],
     }
 
 
@@ -73,12 +74,12 @@ async def chat_answer_probe(base: str) -> float:
 
     await asyncio.sleep(1.5)
     sio = socketio.AsyncClient()
-    answered = asyncio.Event()
+    replies: asyncio.Queue[str] = asyncio.Queue()
 
     @sio.on("new_message")
     async def on_message(data: dict) -> None:
         if data.get("type") == "assistant_message" and data.get("output"):
-            answered.set()
+            replies.put_nowait(data["output"])
 
     try:
         await sio.connect(
@@ -94,6 +95,7 @@ async def chat_answer_probe(base: str) -> float:
             },
         )
         await sio.emit("connection_successful")
+        await asyncio.wait_for(replies.get(), timeout=120)  # the greeting comes first
         started = time.perf_counter()
         await sio.emit(
             "client_message",
@@ -109,7 +111,7 @@ async def chat_answer_probe(base: str) -> float:
                 "fileReferences": [],
             },
         )
-        await asyncio.wait_for(answered.wait(), timeout=120)
+        await asyncio.wait_for(replies.get(), timeout=120)
         return time.perf_counter() - started
     except (TimeoutError, socketio.exceptions.ConnectionError):
         return -1.0
@@ -137,9 +139,10 @@ def main() -> None:
         for clients in args.clients:
             r = asyncio.run(run(base, clients, max(args.requests, clients * 2)))
             page = f"{r['chat_page_s'] * 1000:.0f} ms" if r["chat_page_s"] >= 0 else "failed"
+            answer = f"{r['chat_answer_s']:.2f} s" if r["chat_answer_s"] >= 0 else "failed"
             print(
                 f"| {r['clients']} | {r['requests']} | {r['throughput']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} | "
-                f"{sum(r['errors'].values())} {r['errors'] or ''} | {page} |",
+                f"{sum(r['errors'].values())} {r['errors'] or ''} | {page} | {answer} |",
                 flush=True,
             )
     finally:
