@@ -21,7 +21,13 @@ from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 STEMMER_NAMES = {"de": "german", "en": "english"}
-STOPWORDS = frozenset(STOPWORDS_GERMAN) | frozenset(STOPWORDS_EN) | {"gibt", "welche", "welcher", "welches"}
+STOPWORDS = (
+    frozenset(STOPWORDS_GERMAN)
+    | frozenset(STOPWORDS_EN)
+    | {"gibt", "welche", "welcher", "welches"}
+    # words about the source rather than its content ("laut Text", "according to the text")
+    | {"text", "texts", "laut", "according", "mentioned", "erwähnt", "genannt", "says"}
+)
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 
 
