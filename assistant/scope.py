@@ -10,6 +10,7 @@ German compounds by splitting them into known words.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -21,7 +22,7 @@ import Stemmer
 import yaml
 
 from assistant.language import FUNCTION_WORDS
-from assistant.lexical import words
+from assistant.lexical import STOPWORDS, normalize, words
 
 # Words in nearly every question and document, and question grammar: no evidence of being in scope.
 GENERIC = frozenset(
@@ -38,6 +39,7 @@ GENERIC = frozenset(
 
 
 NAME_WEIGHT = 3
+_TOKEN = re.compile(r"\w+")
 _NAME = re.compile(r"(?<=[\w,;:] )[A-ZÄÖÜ][\w-]+")  # capitalised, not the first word of the question
 
 
@@ -67,20 +69,48 @@ class Vocabulary:
     def _stemmed_known(self, word: str) -> bool:
         return any(s.stemWord(word) in self.stems for s in self._stemmers)
 
+    def _compound_known(self, word: str) -> bool:
+        """German compounds: two known parts of four letters or more ("Clusterbrücke")."""
+        if len(word) < 8:
+            return False
+        for cut in range(4, len(word) - 3):
+            head, tail = word[:cut], word[cut:].removeprefix("s")
+            if (head in self.words or self._stemmed_known(head)) and (tail in self.words or self._stemmed_known(tail)):
+                return True
+        return False
+
     def knows(self, word: str) -> bool:
         if word in self.words or self._stemmed_known(word):
             return True
-        if len(word) >= 8:  # German compounds: two known parts of four letters or more
-            for cut in range(4, len(word) - 3):
-                head, tail = word[:cut], word[cut:].removeprefix("s")
-                if (head in self.words or self._stemmed_known(head)) and (
-                    tail in self.words or self._stemmed_known(tail)
-                ):
-                    return True
-        if len(word) >= 5:  # typos: one close spelling of a corpus word with the same initial
-            cutoff = 0.85 if len(word) >= 7 else 0.8
-            return bool(difflib.get_close_matches(word, self._by_initial.get(word[0], []), n=1, cutoff=cutoff))
-        return False
+        if self._compound_known(word):
+            return True
+        return self._closest(word) is not None
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one Vocabulary per process, kept for its lifetime
+    def _closest(self, word: str) -> str | None:
+        """A typo's corpus word: one close spelling with the same initial (words of five letters or more)."""
+        if len(word) < 5:
+            return None
+        cutoff = 0.85 if len(word) >= 7 else 0.8
+        found = difflib.get_close_matches(word, self._by_initial.get(word[0], []), n=1, cutoff=cutoff)
+        return found[0] if found else None
+
+    def corrected(self, text: str) -> str:
+        """The text with misspelt words replaced by the corpus words they most likely mean.
+
+        "wher does personalised medecine fit" becomes "... medicine ...", so search finds what the
+        question meant; known words, compounds of known words and question grammar stay as typed.
+        """
+
+        def mend(match: re.Match[str]) -> str:
+            word = normalize(match.group(0))
+            if word in self.words or word in STOPWORDS or word in GENERIC or self._stemmed_known(word):
+                return match.group(0)
+            if self._compound_known(word):
+                return match.group(0)
+            return self._closest(word) or match.group(0)
+
+        return _TOKEN.sub(mend, text)
 
     def check(self, question: str) -> ScopeCheck:
         """Content words of a question and those the corpus never uses.

@@ -161,7 +161,8 @@ class Assistant:
                 log.debug("follow-up rewritten for retrieval")
                 question, history = rewritten, []
 
-        own_topics = self.glossary.topics_in(question)
+        searchable = self.vocabulary.corrected(question)  # typos mended for search; answers keep the question
+        own_topics = self.glossary.topics_in(searchable)
         carried: list[str] = []
         if history and not own_topics:
             for earlier in reversed(history):
@@ -172,13 +173,13 @@ class Assistant:
         topics = own_topics or carried or ["policy"]  # no cluster named: a question about the policy as a whole
 
         t = time.perf_counter()
-        query_vector = self.embedder.embed_query_vector(question)
-        search_vector, sentence_vector, keyword_text = query_vector, query_vector, question
+        query_vector = self.embedder.embed_query_vector(searchable)
+        search_vector, sentence_vector, keyword_text = query_vector, query_vector, searchable
         if follow_up:
             history_vector = self.embedder.embed_query_vector(history[-1])
             search_vector = _unit(query_vector + s.follow_up_weight * history_vector)
             sentence_vector = _unit(query_vector + 0.5 * s.follow_up_weight * history_vector)
-            keyword_text = f"{question} {history[-1]}"
+            keyword_text = f"{searchable} {history[-1]}"
         timings["query_embedding"] = (time.perf_counter() - t) * 1000
 
         result = self.retriever.search(

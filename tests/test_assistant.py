@@ -120,3 +120,14 @@ def test_quoted_heading_finds_its_section(assistant: Assistant) -> None:
 def test_english_question_with_german_term(assistant: Assistant) -> None:
     result = assistant.ask("Which cluster is responsible for the 'Wärmewende'?")
     assert result.language == "en" and result.citations[0].topic == "renewable_energy"
+
+
+def test_typos_are_mended_for_search_only(assistant: Assistant) -> None:
+    vocabulary = assistant.vocabulary
+    assert vocabulary.corrected("wher does personalised medecine fit?") == "wher does personalised medicine fit?"
+    assert vocabulary.corrected("die kreativ gesellschft") == "die kreativ gesellschaft"
+    # known words, compounds of known words and places the corpus never names stay as typed
+    for text in ("Welche Clusterbrücken gibt es?", "Wie wird das Wetter in München?"):
+        assert vocabulary.corrected(text) == text
+    result = assistant.ask("who runs the logistcs cluster in hamburg")
+    assert not result.refused and result.citations[0].topic == "logistics"
