@@ -37,9 +37,6 @@ ABBREVIATIONS = {
     "mio",
     "mrd",
     "drs",
-    "e.v",
-    "ev",
-    "gmbh",
     "abs",
     "bzgl",
     "rd",
@@ -64,8 +61,6 @@ ABBREVIATIONS = {
     "vs",
     "no",
     "approx",
-    "inc",
-    "ltd",
     "co",
     "dept",
     "est",
@@ -75,6 +70,9 @@ ABBREVIATIONS = {
     "bn",
     "m",
 }
+# Legal-form suffixes written with a final dot: inside a sentence ("foodactive e.V. mit 44 Prozent",
+# "e.V. (MCN)") they are followed by a lower-case word, a digit or a bracket; before a capital they end it.
+SUFFIXES = {"e.v", "ev", "inc", "ltd"}
 _CANDIDATE = re.compile(r"[.!?…]+[\"'“”»«)]*\s+")
 
 
@@ -92,6 +90,11 @@ def _ends_with_abbreviation(text: str) -> bool:
     return bool(re.fullmatch(r"(?:[a-zäöü]\.)+[a-zäöü]", word))  # "u.a", "z.b"
 
 
+def _ends_with_suffix(text: str) -> bool:
+    match = re.search(r"(\S+)$", text)
+    return bool(match) and match.group(1).rstrip(".").lower() in SUFFIXES
+
+
 def split_sentences(text: str) -> list[str]:
     """Split a passage into sentences; list items and short lines stay whole."""
     text = re.sub(r"\s+", " ", text).strip()
@@ -103,7 +106,10 @@ def split_sentences(text: str) -> list[str]:
         end = match.end()
         head = text[start : match.start() + 1]
         nxt = text[end : end + 1]
-        if match.group(0).startswith(".") and _ends_with_abbreviation(head):
+        if match.group(0).startswith(".") and _ends_with_suffix(head):
+            if not nxt.isupper():
+                continue
+        elif match.group(0).startswith(".") and _ends_with_abbreviation(head):
             continue
         if nxt and not (nxt.isupper() or nxt.isdigit() or nxt in "„\"'“(«"):
             continue

@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     )
     list_margin: float = Field(0.06, ge=0, le=1, description="Wider margin for further items of a quoted list.")
     redundancy_threshold: float = Field(
-        0.95, ge=0, le=1, description="Skip a sentence this similar to one already quoted (near-duplicates)."
+        0.96, ge=0, le=1, description="Skip a sentence this similar to one already quoted (near-duplicates)."
     )
     scope_penalty: float = Field(
         0.15,

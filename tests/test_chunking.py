@@ -100,3 +100,18 @@ def test_sentence_splitter_keeps_abbreviations_and_ordinals() -> None:
         "Sie endete 2020.",
         "Then: done!",
     ]
+
+
+def test_sentence_splitter_ends_sentences_at_legal_forms_only_before_a_capital() -> None:
+    text = (
+        "Organisiert wird es von der FCH Finance City Hamburg GmbH. Gegründet wurde sie 2023. "
+        "Träger ist der Maritimes Cluster Norddeutschland e.V. (MCN) mit foodactive e.V. mit 44 Prozent, "
+        "Gruner + Jahr GmbH & Co. KG und dem Verein Logistik-Initiative Hamburg e.V. Die Arbeit macht die GmbH."
+    )
+    assert split_sentences(text) == [
+        "Organisiert wird es von der FCH Finance City Hamburg GmbH.",
+        "Gegründet wurde sie 2023.",
+        "Träger ist der Maritimes Cluster Norddeutschland e.V. (MCN) mit foodactive e.V. mit 44 Prozent, "
+        "Gruner + Jahr GmbH & Co. KG und dem Verein Logistik-Initiative Hamburg e.V.",
+        "Die Arbeit macht die GmbH.",
+    ]
