@@ -26,7 +26,7 @@ from assistant.lexical import STOPWORDS, normalize, words
 
 # Words in nearly every question and document, and question grammar: no evidence of being in scope.
 GENERIC = frozenset(
-    "hamburg hamburgs hamburger cluster clusters clustern text texts laut according stadt city gibt give "
+    "hamburg hamburgs hamburger cluster clusters clustern stadt city gibt give "
     "eigentlich actually genau exactly insgesamt total bitte please mal just ganz sehr very mehr more "
     "welche welcher welches which what wie how warum why wann wer wen wem wo woher wohin tell erzähl "
     "erzähle sag sage know weißt wissen kannst could would sollte should wieviel wieviele viele many much "
@@ -79,12 +79,12 @@ class Vocabulary:
                 return True
         return False
 
+    def _spelled_known(self, word: str) -> bool:
+        """In the corpus as written: the word, its stem, or a compound of two known words."""
+        return word in self.words or self._stemmed_known(word) or self._compound_known(word)
+
     def knows(self, word: str) -> bool:
-        if word in self.words or self._stemmed_known(word):
-            return True
-        if self._compound_known(word):
-            return True
-        return self._closest(word) is not None
+        return self._spelled_known(word) or self._closest(word) is not None
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - one Vocabulary per process, kept for its lifetime
     def _closest(self, word: str) -> str | None:
@@ -104,9 +104,7 @@ class Vocabulary:
 
         def mend(match: re.Match[str]) -> str:
             word = normalize(match.group(0))
-            if word in self.words or word in STOPWORDS or word in GENERIC or self._stemmed_known(word):
-                return match.group(0)
-            if self._compound_known(word):
+            if word in STOPWORDS or word in GENERIC or self._spelled_known(word):
                 return match.group(0)
             return self._closest(word) or match.group(0)
 

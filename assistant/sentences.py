@@ -76,12 +76,17 @@ SUFFIXES = {"e.v", "ev", "inc", "ltd"}
 _CANDIDATE = re.compile(r"[.!?…]+[\"'“”»«)]*\s+")
 
 
+def _last_word(text: str) -> str:
+    """The word before a period, lower-cased, without its dots and opening quotes or brackets."""
+    match = re.search(r"(\S+)$", text)
+    return match.group(1).rstrip(".").lower().lstrip("(„\"'") if match else ""
+
+
 def _ends_with_abbreviation(text: str) -> bool:
     """True when the text before a period ends in an abbreviation or a short ordinal number."""
-    match = re.search(r"(\S+)$", text)
-    if not match:
+    word = _last_word(text)
+    if not word:
         return False
-    word = match.group(1).rstrip(".").lower().lstrip("(„\"'")
     initial = word.rsplit("-", 1)[-1]
     if word in ABBREVIATIONS or (len(initial) == 1 and initial.isalpha()):  # "z. B.", "E. Porter", "Karl-H. Witte"
         return True
@@ -91,8 +96,7 @@ def _ends_with_abbreviation(text: str) -> bool:
 
 
 def _ends_with_suffix(text: str) -> bool:
-    match = re.search(r"(\S+)$", text)
-    return bool(match) and match.group(1).rstrip(".").lower() in SUFFIXES
+    return _last_word(text) in SUFFIXES
 
 
 def split_sentences(text: str) -> list[str]:
