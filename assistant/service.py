@@ -39,12 +39,17 @@ from assistant.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+# Markup pasted into a question (from a web page, or an attack) is noise to search and language detection;
+# the chat shows the message as text, so removing it here hides nothing from the user.
+_SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<!--.*?(?:-->|$)|</?[a-zA-Z][^<>]*>", re.DOTALL)
 HISTORY_TURNS = 3
 
 
 def clean_question(text: str, limit: int) -> tuple[str, bool]:
-    """Normalised question without control characters, cut to `limit` characters; True when cut."""
+    """Normalised question without markup or control characters, cut to `limit` characters; True when cut."""
     text = unicodedata.normalize("NFKC", text or "")
+    text = _TAG.sub(" ", _SCRIPT.sub(" ", text))
     text = _CONTROL.sub(" ", text)
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) > limit:

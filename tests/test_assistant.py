@@ -84,6 +84,11 @@ def test_bad_input_never_crashes(assistant: Assistant) -> None:
     assert huge.notes and "2000" in huge.notes[0]
     markup = assistant.ask("<script>alert(1)</script> Was macht das Luftfahrtcluster?")
     assert "<script>" not in markup.answer
+    # the markup is no part of the question: still German, still about aviation
+    assert markup.language == "de" and not markup.refused and markup.citations[0].topic == "aviation"
+    assert assistant.ask("<script>alert(1)</script> Was ist Clusterpolitik?").language == "de"
+    only_markup = assistant.ask("<script>alert(1)</script><b></b>")
+    assert only_markup.refused and "Frage" in only_markup.answer
     english_default = assistant.ask("???", language="en")
     assert english_default.language == "en" and english_default.refused
 
