@@ -44,6 +44,16 @@ FUNCTION_WORDS_BY_LANGUAGE = {
     ),
 }
 FUNCTION_WORDS = frozenset().union(*FUNCTION_WORDS_BY_LANGUAGE.values())
+# Function words that no nearby language writes the same way ("ist", not Dutch "is"; "the", not French "des"):
+# one of them is enough to know a question is German or English, whatever lingua's wider model thinks
+# of a short "Was ist Clusterpolitik?" (Dutch, 0.52).
+DISTINCTIVE_WORDS = frozenset(
+    "ist sind wird werden wurde wurden gibt nicht auch noch welche welcher welches welchen warum wieso weshalb "
+    "womit woran wofür worum über für und ein eine einen einem einer ich wir kann können muss müssen bitte "
+    "etwas davon dazu wer "
+    "the what who whose which how where when why does did are were been has have this that these those "
+    "there about please with from tell could should would any anything".split()
+)
 _QUOTED = re.compile(r"„[^“”]*[“”]|“[^”]*”|\"[^\"]*\"|«[^»]*»|»[^«]*«|(?<!\w)'[^']*'(?!\w)")
 _WORDS = re.compile(r"(?u)\b\w+\b")
 
@@ -112,6 +122,8 @@ def _wide_detector():
 def is_other_language(text: str, min_confidence: float = 0.5) -> bool:
     """True when a text is clearly in a language other than German or English (e.g. French)."""
     if _function_word_vote(text) or sum(ch.isalpha() for ch in text) < 12:
+        return False
+    if any(w.casefold() in DISTINCTIVE_WORDS for w in _WORDS.findall(_QUOTED.sub(" ", text))):
         return False
     with _lock:
         values = _wide_detector().compute_language_confidence_values(text)
