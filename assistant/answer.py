@@ -20,7 +20,7 @@ import numpy as np
 from assistant.chunking import Chunk, sentence_id
 from assistant.index import LoadedIndex
 from assistant.retrieval import Passage, Retriever
-from assistant.sentences import split_sentences
+from assistant.sentences import ends_in_abbreviation, split_sentences
 from assistant.settings import Settings
 
 
@@ -75,11 +75,11 @@ _END = re.compile(r"([.!?…:;]+)([\"'“”»«)]*)$")
 
 
 def cite(text: str, n: int) -> str:
-    """Mark every sentence of a quote, before its final punctuation: "... Hafen [2]."."""
+    """Mark every sentence of a quote, before its final punctuation: "... Hafen [2]." ("... e.V. [2]")."""
     marked = []
     for sentence in split_sentences(text) or [text.strip()]:
         match = _END.search(sentence)
-        if match:
+        if match and not ends_in_abbreviation(sentence):
             marked.append(f"{sentence[: match.start()]} [{n}]{match.group(1)}{match.group(2)}")
         else:
             marked.append(f"{sentence} [{n}]")

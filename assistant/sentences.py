@@ -99,6 +99,12 @@ def _ends_with_suffix(text: str) -> bool:
     return _last_word(text) in SUFFIXES
 
 
+def ends_in_abbreviation(sentence: str) -> bool:
+    """True when a sentence's final dot belongs to its last word ("... Hamburg e.V.", "... usw.")."""
+    sentence = sentence.rstrip()
+    return sentence.endswith(".") and (_ends_with_suffix(sentence) or _ends_with_abbreviation(sentence[:-1]))
+
+
 def split_sentences(text: str) -> list[str]:
     """Split a passage into sentences; list items and short lines stay whole."""
     text = re.sub(r"\s+", " ", text).strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from assistant.answer import cite
 from assistant.chunking import chunk_document
 from assistant.corpus import load_document
 from assistant.sentences import split_sentences
@@ -115,3 +116,10 @@ def test_sentence_splitter_ends_sentences_at_legal_forms_only_before_a_capital()
         "Gruner + Jahr GmbH & Co. KG und dem Verein Logistik-Initiative Hamburg e.V.",
         "Die Arbeit macht die GmbH.",
     ]
+
+
+def test_citation_marks_go_before_a_full_stop_but_after_an_abbreviation() -> None:
+    assert cite("Den Verein trägt die Logistik-Initiative Hamburg e.V. Der Hafen ist groß.", 2) == (
+        "Den Verein trägt die Logistik-Initiative Hamburg e.V. [2] Der Hafen ist groß [2]."
+    )
+    assert cite("Sie kam aus Hamburg. Wirklich?", 1) == "Sie kam aus Hamburg [1]. Wirklich [1]?"
