@@ -26,7 +26,11 @@ class AskResult(BaseModel):
     refused: bool
     citations: list[CitationOut] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
-    mode: Literal["llm", "extractive"] = Field("extractive", description="Who wrote the answer.")
+    mode: Literal["llm", "extractive", "smalltalk"] = Field(
+        "extractive",
+        description="Who wrote the answer: the LLM, the extractive answerer, or a fixed reply to a greeting, "
+        "thanks or goodbye (then `refused` is true: nothing was answered from the sources).",
+    )
     fallback_reason: str | None = Field(None, description="Why a configured LLM's answer was not used.")
     notes: list[str] = Field(default_factory=list, description="Remarks for the user, e.g. that the question was cut.")
 

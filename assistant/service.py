@@ -35,6 +35,7 @@ from assistant.retrieval import Retriever
 from assistant.schema import AskResult, CitationOut
 from assistant.scope import OutOfScopeExamples, Vocabulary
 from assistant.settings import Settings, get_settings
+from assistant.smalltalk import load_smalltalk
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class Assistant:
         self.retriever = Retriever(self.index, self.settings)
         self.composer = Composer(self.index, self.retriever, self.settings)
         self.glossary = load_glossary(self.settings.corpus_dir / "glossary.yaml")
+        self.smalltalk = load_smalltalk(messages.PROMPTS_DIR / "smalltalk.yaml")
         self.vocabulary = Vocabulary(f"{c.context} {c.text}" for c in self.index.chunks)
         self.out_of_scope = OutOfScopeExamples.from_file(
             self.settings.corpus_dir / "out_of_scope.yaml", self.embedder.embed_query_vector
@@ -147,6 +149,9 @@ class Assistant:
         timings: dict[str, float] = {}
         question, truncated = clean_question(question, s.max_question_chars)
         history = [h for h in (clean_question(h, s.max_question_chars)[0] for h in history) if h][-HISTORY_TURNS:]
+        chat = self.smalltalk.match(question)
+        if not chat:  # "Hallo, welche Cluster ...?": the greeting is no part of the question
+            question = self.smalltalk.strip(question)
 
         t = time.perf_counter()
         other_language = language not in ("de", "en") and is_other_language(question)
@@ -157,6 +162,9 @@ class Assistant:
             notes.append(messages.text("en", "other_language_note"))
         if not any(ch.isalpha() for ch in question):  # empty, or only digits and punctuation ("???")
             return self._refusal(lang, started, timings, key="empty_question")
+        if chat:  # "Hallo", "Danke!", "bye": a friendly reply, not a search that ends in "nothing found"
+            reply_lang = language if language in ("de", "en") else chat.lang or lang
+            return self._refusal(reply_lang, started, timings, key=f"smalltalk_{chat.kind}", mode="smalltalk")
 
         if self.generator and history:  # with an LLM, a follow-up becomes a standalone question first
             t = time.perf_counter()
@@ -264,7 +272,9 @@ class Assistant:
         timings: dict[str, float],
         key: str = "refusal",
         notes: list[str] | None = None,
+        mode: str = "extractive",
     ) -> AskResult:
+        """A reply without sources: a refusal, the empty-question hint, or a reply to small talk."""
         timings["total"] = (time.perf_counter() - started) * 1000
         return AskResult(
             answer=messages.text(lang, key),
@@ -273,4 +283,5 @@ class Assistant:
             citations=[],
             timings_ms={k: round(v, 2) for k, v in timings.items()},
             notes=notes or [],
+            mode=mode,  # type: ignore[arg-type]
         )

@@ -21,7 +21,12 @@ def settings_in(tmp_path: Path, **extra) -> Settings:
 
 
 async def write_conversation(
-    layer: storage.PrivateDataLayer, question: str, refused: bool, comment: str | None, created: str
+    layer: storage.PrivateDataLayer,
+    question: str,
+    refused: bool,
+    comment: str | None,
+    created: str,
+    mode: str = "extractive",
 ) -> str:
     thread = str(uuid.uuid4())
     run = str(uuid.uuid4())
@@ -59,7 +64,7 @@ async def write_conversation(
             "output": "Antwort [1].",
             "streaming": False,
             "createdAt": created,
-            "metadata": {"question": question, "refused": refused},
+            "metadata": {"question": question, "refused": refused, "mode": mode},
         }
     )
     if comment is not None:
@@ -81,6 +86,7 @@ def test_write_redacts_purge_and_report(tmp_path: Path) -> None:
         )
         await write_conversation(layer, "Wie erreiche ich Sie unter 040 7654321?", True, None, recent)
         await write_conversation(layer, "Welche Cluster gibt es?", False, None, recent)
+        await write_conversation(layer, "Hallo!", True, None, recent, mode="smalltalk")  # no gap in the corpus
         await layer.close()
         database = tmp_path / "chat.db"
         old = (now - dt.timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -100,9 +106,9 @@ def test_write_redacts_purge_and_report(tmp_path: Path) -> None:
         assert personal not in everything, personal
     assert "[Telefon]" in everything and "[E-Mail]" in everything
     assert removed == 1
-    assert database.execute("SELECT COUNT(*) FROM threads").fetchone()[0] == 2
     assert database.execute("SELECT COUNT(*) FROM steps WHERE output LIKE 'Welche Cluster%'").fetchone()[0] == 0
-    assert report.total == 2 and report.refused == 2 and report.refused_share == 1.0
+    assert database.execute("SELECT COUNT(*) FROM threads").fetchone()[0] == 3
+    assert report.total == 3 and report.refused == 2 and report.refused_share == 2 / 3
     assert report.top_refused == [("wie erreiche ich sie unter [telefon]?", 2)]
     assert report.negative and report.negative[0]["comment"] == "falsch, mail an [E-Mail]"
 

@@ -1,0 +1,48 @@
+"""Greetings, thanks and goodbyes are recognised whole, and peeled off a real question."""
+
+import pytest
+
+from assistant.messages import PROMPTS_DIR
+from assistant.smalltalk import load_smalltalk
+
+TALK = load_smalltalk(PROMPTS_DIR / "smalltalk.yaml")
+
+
+@pytest.mark.parametrize(
+    ("message", "kind", "lang"),
+    [
+        ("Hallo!", "greeting", "de"),
+        ("Moin moin 👋", "greeting", "de"),
+        ("Good morning", "greeting", "en"),
+        ("hi", "greeting", None),
+        ("ok, danke schön!", "thanks", "de"),
+        ("Super, vielen Dank für die Antwort!", "thanks", "de"),
+        ("Thank you so much.", "thanks", "en"),
+        ("Tschüss", "goodbye", "de"),
+        ("see you later", "goodbye", "en"),
+    ],
+)
+def test_small_talk_is_recognised(message: str, kind: str, lang: str | None) -> None:
+    found = TALK.match(message)
+    assert found and (found.kind, found.lang) == (kind, lang)
+
+
+@pytest.mark.parametrize(
+    "message", ["Hallo, welche Cluster gibt es?", "Danke, und was macht Hamburg Aviation?", "Hilfe", "Hier", "na"]
+)
+def test_questions_are_not_small_talk(message: str) -> None:
+    assert TALK.match(message) is None
+
+
+@pytest.mark.parametrize(
+    ("message", "core"),
+    [
+        ("Hallo, welche Cluster gibt es in Hamburg?", "welche Cluster gibt es in Hamburg?"),
+        ("Hey there, which clusters exist? Thanks a lot!", "which clusters exist?"),
+        ("Welche Cluster gibt es? Vielen Dank!", "Welche Cluster gibt es?"),
+        ("Highlights der Luftfahrt?", "Highlights der Luftfahrt?"),  # "Hi" only as a word of its own
+        ("Hallo", "Hallo"),  # nothing else left: unchanged
+    ],
+)
+def test_greetings_and_thanks_are_peeled_off_a_question(message: str, core: str) -> None:
+    assert TALK.strip(message) == core
