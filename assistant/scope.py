@@ -34,7 +34,9 @@ GENERIC = frozenset(
     "can you your yours does have "
     "has had get got where when who whom whose there their them they will shall may might must "
     "ich mir mich mein meine du dein deine sie ihr uns unser euch jetzt now heute today gerne gern "
-    "machen macht make makes made tun do doing done gehen geht go goes".split()
+    "machen macht make makes made tun do doing done gehen geht go goes "
+    "wozu wofür woran worum womit wodurch weshalb wieso überhaupt denn halt eben also "
+    "brauchen braucht brauche need needs needed".split()
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import logging
 import re
 import time
@@ -82,7 +83,10 @@ class Assistant:
         self.composer = Composer(self.index, self.retriever, self.settings)
         self.glossary = load_glossary(self.settings.corpus_dir / "glossary.yaml")
         self.smalltalk = load_smalltalk(messages.PROMPTS_DIR / "smalltalk.yaml")
-        self.vocabulary = Vocabulary(f"{c.context} {c.text}" for c in self.index.chunks)
+        # the glossary's terms are domain words too ("who pays" = "financed"), though no passage uses them
+        glossary_terms = (" ".join(group) for group in self.glossary.expansions)
+        passages = (f"{c.context} {c.text}" for c in self.index.chunks)
+        self.vocabulary = Vocabulary(itertools.chain(passages, glossary_terms))
         self.out_of_scope = OutOfScopeExamples.from_file(
             self.settings.corpus_dir / "out_of_scope.yaml", self.embedder.embed_query_vector
         )

@@ -93,6 +93,14 @@ def test_bad_input_never_crashes(assistant: Assistant) -> None:
     assert english_default.language == "en" and english_default.refused
 
 
+def test_colloquial_words_outside_the_corpus_do_not_make_a_question_off_topic(assistant: Assistant) -> None:
+    # "wozu", "braucht", "überhaupt" and "pays" occur in no passage; they are grammar and glossary words
+    why = assistant.ask("wozu braucht hamburg cluster überhaupt")
+    assert not why.refused and why.language == "de" and why.citations[0].topic == "policy"
+    who_pays = assistant.ask("who pays for the clusters")
+    assert not who_pays.refused and "co-finances" in who_pays.answer
+
+
 def test_small_talk_gets_a_friendly_reply_in_its_language(assistant: Assistant) -> None:
     hello = assistant.ask("Moin moin! 👋")
     assert hello.mode == "smalltalk" and hello.refused and not hello.citations
