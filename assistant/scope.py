@@ -36,7 +36,11 @@ GENERIC = frozenset(
     "ich mir mich mein meine du dein deine sie ihr uns unser euch jetzt now heute today gerne gern "
     "machen macht make makes made tun do doing done gehen geht go goes "
     "wozu wofür woran worum womit wodurch weshalb wieso überhaupt denn halt eben also "
-    "brauchen braucht brauche need needs needed".split()
+    "brauchen braucht brauche need needs needed "
+    # how to answer ("Antworte in einem Satz", "explain briefly") says nothing about the topic
+    "antworte antworten antwort answer reply satz sätzen sätze sentence sentences kurz kurzen kürzer short "
+    "shorter briefly brief einfach einfacher simple simply simpler erkläre erklär erklären explain "
+    "stichpunkte stichpunkten stichworten bullet bullets points fasse zusammenfassen summarize summarise".split()
 )
 
 

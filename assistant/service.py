@@ -152,8 +152,11 @@ class Assistant:
         started = time.perf_counter()
         timings: dict[str, float] = {}
         question, truncated = clean_question(question, s.max_question_chars)
-        history = [h for h in (clean_question(h, s.max_question_chars)[0] for h in history) if h][-HISTORY_TURNS:]
+        history = [h for h in (clean_question(h, s.max_question_chars)[0] for h in history) if h]
+        history = [h for h in history if not self.smalltalk.match(h)][-HISTORY_TURNS:]  # "Danke!" is no context
         chat = self.smalltalk.match(question)
+        if chat and chat.kind == "language" and history:  # "auf Englisch, bitte": the last question again
+            return self.ask(history[-1], history[:-1], language=chat.lang, on_token=on_token)
         if not chat:  # "Hallo, welche Cluster ...?": the greeting is no part of the question
             question = self.smalltalk.strip(question)
 
@@ -167,7 +170,8 @@ class Assistant:
         if not any(ch.isalpha() for ch in question):  # empty, or only digits and punctuation ("???")
             return self._refusal(lang, started, timings, key="empty_question")
         if chat:  # "Hallo", "Danke!", "bye": a friendly reply, not a search that ends in "nothing found"
-            reply_lang = language if language in ("de", "en") else chat.lang or lang
+            reply_lang = chat.lang if chat.kind == "language" else language if language in ("de", "en") else None
+            reply_lang = reply_lang or chat.lang or lang
             return self._refusal(reply_lang, started, timings, key=f"smalltalk_{chat.kind}", mode="smalltalk")
 
         if self.generator and history:  # with an LLM, a follow-up becomes a standalone question first

@@ -1,4 +1,4 @@
-"""Greetings, thanks and goodbyes: recognised whole, answered with a short reply instead of a search.
+"""Greetings, thanks, goodbyes and "in English, please": recognised whole, answered without a search.
 
 Without this, "Hallo" or "Danke!" ran through retrieval and ended in the refusal text ("nothing
 reliable in my sources"), which reads as an error to someone who only said hello. Patterns are data
@@ -14,15 +14,15 @@ from pathlib import Path
 
 import yaml
 
-KINDS = ("greeting", "thanks", "goodbye")
+KINDS = ("greeting", "thanks", "goodbye", "language")
 _NOT_WORD = re.compile(r"[^\w\s]+")
 MAX_CHARS = 60  # anything longer carries more than a greeting
 
 
 @dataclass(frozen=True)
 class SmallTalk:
-    kind: str  # greeting | thanks | goodbye
-    lang: str | None  # "de" or "en" when the phrase tells, else None
+    kind: str  # greeting | thanks | goodbye | language
+    lang: str | None  # "de" or "en" when the phrase tells (for "language": the language asked for), else None
 
 
 @dataclass(frozen=True)

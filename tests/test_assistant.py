@@ -99,6 +99,7 @@ def test_colloquial_words_outside_the_corpus_do_not_make_a_question_off_topic(as
     assert not why.refused and why.language == "de" and why.citations[0].topic == "policy"
     who_pays = assistant.ask("who pays for the clusters")
     assert not who_pays.refused and "co-finances" in who_pays.answer
+    assert not assistant.ask("Welche Cluster gibt es? Antworte in einem Satz.").refused  # how, not what
 
 
 def test_small_talk_gets_a_friendly_reply_in_its_language(assistant: Assistant) -> None:
@@ -109,6 +110,11 @@ def test_small_talk_gets_a_friendly_reply_in_its_language(assistant: Assistant) 
     assert thanks.mode == "smalltalk" and thanks.language == "en" and "welcome" in thanks.answer
     assert assistant.ask("hi", fallback_language="en").language == "en"  # "hi" alone tells no language
     assert assistant.ask("tschüss").answer != assistant.ask("bye").answer
+    english = assistant.ask("Can you answer in English?", ["Welches Cluster kümmert sich um Wasserstoff?", "Danke!"])
+    assert english.language == "en" and not english.refused and english.citations[0].topic == "renewable_energy"
+    assert "hydrogen" in english.answer.lower()  # the last real question, answered again in English
+    german = assistant.ask("Bitte auf Deutsch")  # nothing to repeat yet
+    assert german.mode == "smalltalk" and german.language == "de" and "auf Deutsch" in german.answer
     question = assistant.ask("Hallo, welche Cluster gibt es in Hamburg?")  # a greeting with a question
     assert question.mode == "extractive" and not question.refused and question.citations
 

@@ -20,6 +20,8 @@ TALK = load_smalltalk(PROMPTS_DIR / "smalltalk.yaml")
         ("Thank you so much.", "thanks", "en"),
         ("Tschüss", "goodbye", "de"),
         ("see you later", "goodbye", "en"),
+        ("Kannst du das auf Englisch sagen?", "language", "en"),  # the language asked for
+        ("Could you repeat that in German, please?", "language", "de"),
     ],
 )
 def test_small_talk_is_recognised(message: str, kind: str, lang: str | None) -> None:
@@ -28,7 +30,15 @@ def test_small_talk_is_recognised(message: str, kind: str, lang: str | None) -> 
 
 
 @pytest.mark.parametrize(
-    "message", ["Hallo, welche Cluster gibt es?", "Danke, und was macht Hamburg Aviation?", "Hilfe", "Hier", "na"]
+    "message",
+    [
+        "Hallo, welche Cluster gibt es?",
+        "Danke, und was macht Hamburg Aviation?",
+        "Hilfe",
+        "Hier",
+        "na",
+        "Was heißt Cluster auf Englisch?",
+    ],
 )
 def test_questions_are_not_small_talk(message: str) -> None:
     assert TALK.match(message) is None
