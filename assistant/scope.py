@@ -36,7 +36,7 @@ GENERIC = frozenset(
     "ich mir mich mein meine du dein deine sie ihr uns unser euch jetzt now heute today gerne gern "
     "machen macht make makes made tun do doing done gehen geht go goes "
     "wozu wofür woran worum womit wodurch weshalb wieso überhaupt denn halt eben also "
-    "brauchen braucht brauche need needs needed "
+    "brauchen braucht brauche need needs needed gibts smth sth something anything etwas "
     # how to answer ("Antworte in einem Satz", "explain briefly") says nothing about the topic
     "antworte antworten antwort answer reply satz sätzen sätze sentence sentences kurz kurzen kürzer short "
     "shorter briefly brief einfach einfacher simple simply simpler erkläre erklär erklären explain "
@@ -45,6 +45,7 @@ GENERIC = frozenset(
 
 
 NAME_WEIGHT = 3
+SOUND_ALIKE = {"c": "k", "k": "c", "z": "c"}  # initials written either way ("Klustr", "Zentrum"/"Centre")
 _TOKEN = re.compile(r"\w+")
 _NAME = re.compile(r"(?<=[\w,;:] )[A-ZÄÖÜ][\w-]+")  # capitalised, not the first word of the question
 
@@ -94,11 +95,12 @@ class Vocabulary:
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - one Vocabulary per process, kept for its lifetime
     def _closest(self, word: str) -> str | None:
-        """A typo's corpus word: one close spelling with the same initial (words of five letters or more)."""
+        """A typo's corpus word: one close spelling with the same initial, or one sounding alike ("klustr")."""
         if len(word) < 5:
             return None
         cutoff = 0.85 if len(word) >= 7 else 0.8
-        found = difflib.get_close_matches(word, self._by_initial.get(word[0], []), n=1, cutoff=cutoff)
+        candidates = self._by_initial.get(word[0], []) + self._by_initial.get(SOUND_ALIKE.get(word[0], ""), [])
+        found = difflib.get_close_matches(word, candidates, n=1, cutoff=cutoff)
         return found[0] if found else None
 
     def corrected(self, text: str) -> str:

@@ -161,7 +161,12 @@ class Assistant:
             question = self.smalltalk.strip(question)
 
         t = time.perf_counter()
-        other_language = language not in ("de", "en") and is_other_language(question)
+        other_language = (
+            language not in ("de", "en")
+            and is_other_language(question)
+            # words of our own corpus are German or English, whatever lingua makes of "wasserstoff cluster hamburg"
+            and self.vocabulary.check(question).unknown_share > 0.5
+        )
         lang = "en" if other_language else self._language(question, history, language, fallback_language)
         timings["language"] = (time.perf_counter() - t) * 1000
         notes = [messages.text(lang, "question_truncated", limit=s.max_question_chars)] if truncated else []
@@ -213,7 +218,9 @@ class Assistant:
         )
         timings.update(result.timings_ms)
         scope = self.vocabulary.check(question)
-        required = s.min_relevance + s.scope_penalty * scope.unknown_share * (0.5 if own_topics or carried else 1.0)
+        # a cluster or a glossary term ("KI", "AI", too short to count as a word) is evidence of being in scope
+        in_domain = own_topics or carried or self.glossary.expand(searchable)
+        required = s.min_relevance + s.scope_penalty * scope.unknown_share * (0.5 if in_domain else 1.0)
         off_topic, _example = self.out_of_scope.closest(query_vector)
         if (
             not result.passages

@@ -100,6 +100,7 @@ def test_colloquial_words_outside_the_corpus_do_not_make_a_question_off_topic(as
     who_pays = assistant.ask("who pays for the clusters")
     assert not who_pays.refused and "co-finances" in who_pays.answer
     assert not assistant.ask("Welche Cluster gibt es? Antworte in einem Satz.").refused  # how, not what
+    assert not assistant.ask("is there smth about ai").refused  # "AI" is a glossary term, too short for a word
 
 
 def test_small_talk_gets_a_friendly_reply_in_its_language(assistant: Assistant) -> None:
@@ -139,6 +140,8 @@ def test_other_city_and_other_language(assistant: Assistant) -> None:
     french = assistant.ask("Quels sont les meilleurs restaurants du port de Hambourg ?")
     assert french.language == "en" and french.refused
     assert any("English" in note for note in french.notes)
+    keywords = assistant.ask("wasserstoff cluster hamburg")  # lingua alone calls this another language
+    assert keywords.language == "de" and not keywords.notes and keywords.citations[0].topic == "renewable_energy"
 
 
 def test_quoted_heading_finds_its_section(assistant: Assistant) -> None:
