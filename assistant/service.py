@@ -157,6 +157,7 @@ class Assistant:
         chat = self.smalltalk.match(question)
         if chat and chat.kind == "language" and history:  # "auf Englisch, bitte": the last question again
             return self.ask(history[-1], history[:-1], language=chat.lang, on_token=on_token)
+        message = question  # the whole message tells the language: "Hey there, which clusters exist? Thanks!"
         if not chat:  # "Hallo, welche Cluster ...?": the greeting is no part of the question
             question = self.smalltalk.strip(question)
 
@@ -167,7 +168,7 @@ class Assistant:
             # words of our own corpus are German or English, whatever lingua makes of "wasserstoff cluster hamburg"
             and self.vocabulary.check(question).unknown_share > 0.5
         )
-        lang = "en" if other_language else self._language(question, history, language, fallback_language)
+        lang = "en" if other_language else self._language(message, history, language, fallback_language)
         timings["language"] = (time.perf_counter() - t) * 1000
         notes = [messages.text(lang, "question_truncated", limit=s.max_question_chars)] if truncated else []
         if other_language:  # e.g. French: answered in English, and the user is told why

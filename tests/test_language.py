@@ -13,6 +13,8 @@ from assistant.language import detect_language, is_other_language
         ("Was ist FinTech?", "de"),
         ("Welche Cluster gibt es in Hamburg?", "de"),
         ("Who is Ralf Gust?", "en"),
+        ("which clusters exist?", "en"),  # lingua alone: 0.96 German
+        ("Hey there, which clusters exist? Thanks a lot!", "en"),
         ("What is EEHH?", "en"),
         ("What does the heading 'Hamburgs Stärkefelder' refer to?", "en"),
     ],
