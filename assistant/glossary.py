@@ -28,6 +28,29 @@ class Glossary:
         found = [t for t, n in counts.items() if n]
         return sorted(found, key=lambda t: (t == "policy", -counts[t]))
 
+    def mark_topics(self, text: str, mark: str = " ", whole_words: bool = False) -> str:
+        """The normalised text with every cluster name (or, with `whole_words`, every word starting with one)
+        replaced by `mark`."""
+        norm = normalize(text)
+        for topic, pattern in self.patterns.items():
+            if topic != "policy":
+                norm = re.sub(pattern.pattern + r"[\w-]*", mark, norm) if whole_words else pattern.sub(mark, norm)
+        return norm
+
+    def for_topic(self, text: str, name: str) -> str:
+        """The text asked about another cluster: ("Wer leitet das Luftfahrtcluster?", "Logistik") -> "wer leitet das
+        Logistik cluster?".
+
+        Resolves an elliptical follow-up ("Und die Logistik?") into the question it stands for.
+        """
+        mark = "\x00"
+        norm = self.mark_topics(text, mark)
+        first = norm.find(mark)
+        if first < 0:
+            return f"{norm} {name}"
+        norm = norm[:first] + f"{name} " + norm[first:].replace(mark, "")
+        return " ".join(norm.split())
+
     def expand(self, text: str) -> list[str]:
         """Equivalent terms in the other language for terms the text contains."""
         norm = normalize(text)

@@ -30,7 +30,8 @@ from assistant.index import (
     read_manifest,
     update_index,
 )
-from assistant.language import detect_language, is_other_language, warm_up
+from assistant.language import FUNCTION_WORDS, detect_language, is_other_language, warm_up
+from assistant.lexical import words
 from assistant.llm import CITATION, GenerationFailed, Generator, Source, make_chat_model
 from assistant.retrieval import Retriever
 from assistant.schema import AskResult, CitationOut
@@ -46,6 +47,13 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-
 _SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<!--.*?(?:-->|$)|</?[a-zA-Z][^<>]*>", re.DOTALL)
 HISTORY_TURNS = 3
+# A short question opening like this, naming a cluster, asks the previous question again for that cluster.
+ELLIPSIS = re.compile(
+    r"^\W*(und|and|what about|how about|was ist mit|wie (ist|sieht) es (mit|bei)|und (bei|beim|für)|and (for|in))\b",
+    re.IGNORECASE,
+)
+ELLIPSIS_FILLERS = frozenset("cluster clusters clustern hamburg hamburger hamburgs beim bei mit".split())
+_TOKENS = re.compile(r"[\w@&.-]+")
 
 
 def clean_question(text: str, limit: int) -> tuple[str, bool]:
@@ -198,6 +206,13 @@ class Assistant:
                     break
         follow_up = bool(history) and not own_topics
         topics = own_topics or carried or ["policy"]  # no cluster named: a question about the policy as a whole
+        rest = ELLIPSIS.sub("", searchable) if history and own_topics and ELLIPSIS.match(searchable) else None
+        leftover = words(self.glossary.mark_topics(rest, whole_words=True)) if rest else ["-"]
+        if all(w in ELLIPSIS_FILLERS or w in FUNCTION_WORDS for w in leftover):
+            # "Und die Logistik?" after "Wer leitet das Luftfahrtcluster?": the earlier question, for another cluster
+            named = [w for w in _TOKENS.findall(rest) if w.casefold() not in FUNCTION_WORDS]
+            name = " ".join(named) or self.glossary.names[own_topics[0]][lang]  # the user's words: "Food Cluster"
+            searchable = self.glossary.for_topic(history[-1], name)
 
         t = time.perf_counter()
         query_vector = self.embedder.embed_query_vector(searchable)

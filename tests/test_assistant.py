@@ -66,6 +66,13 @@ def test_follow_up_uses_previous_question(assistant: Assistant) -> None:
     assert german.citations[0].topic == "finance" and german.language == "de"
 
 
+def test_elliptical_follow_up_asks_the_previous_question_about_another_cluster(assistant: Assistant) -> None:
+    maritime = assistant.ask("what about maritime?", ["Who runs the aviation cluster?"])
+    assert maritime.citations[0].topic == "maritime" and "Jessica Wegener" in maritime.answer
+    food = assistant.ask("und beim Food Cluster?", ["Wie viele Mitglieder hat Hamburg@work?"])
+    assert food.citations[0].topic == "food" and "Mitglieder" in food.answer.split("\n")[0]
+
+
 def test_json_contract(assistant: Assistant) -> None:
     data = assistant.ask("Was ist Clusterpolitik?").model_dump(mode="json")
     assert set(data) >= {"answer", "language", "refused", "citations", "timings_ms"}
