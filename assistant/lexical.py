@@ -29,6 +29,7 @@ STOPWORDS = (
     | {"text", "texts", "laut", "according", "mentioned", "erwähnt", "genannt", "says"}
 )
 _WORD = re.compile(r"(?u)\b\w\w+\b")
+_YEAR = re.compile(r"1[89]\d\d|20\d\d")  # years are what people ask by: "Was passierte 2011?"
 
 
 def normalize(text: str) -> str:
@@ -37,8 +38,8 @@ def normalize(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Content words of a text: lower-cased, two characters or more, no stop words."""
-    return [w for w in _WORD.findall(normalize(text)) if w not in STOPWORDS and not w.isdigit()]
+    """Content words of a text: lower-cased, two characters or more, no stop words; of numbers only years."""
+    return [w for w in _WORD.findall(normalize(text)) if w not in STOPWORDS and (not w.isdigit() or _YEAR.fullmatch(w))]
 
 
 class Tokenizer:

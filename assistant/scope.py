@@ -37,6 +37,7 @@ GENERIC = frozenset(
     "machen macht make makes made tun do doing done gehen geht go goes "
     "wozu wofür woran worum womit wodurch weshalb wieso überhaupt denn halt eben also "
     "brauchen braucht brauche need needs needed gibts smth sth something anything etwas "
+    "passiert passierte geschah happened happen happens "
     # how to answer ("Antworte in einem Satz", "explain briefly") says nothing about the topic
     "antworte antworten antwort answer reply satz sätzen sätze sentence sentences kurz kurzen kürzer short "
     "shorter briefly brief einfach einfacher simple simply simpler erkläre erklär erklären explain "

@@ -108,6 +108,8 @@ def test_colloquial_words_outside_the_corpus_do_not_make_a_question_off_topic(as
     assert not who_pays.refused and "co-finances" in who_pays.answer
     assert not assistant.ask("Welche Cluster gibt es? Antworte in einem Satz.").refused  # how, not what
     assert not assistant.ask("is there smth about ai").refused  # "AI" is a glossary term, too short for a word
+    year = assistant.ask("Was passierte 2011?")  # years are searchable words; "passierte" is grammar
+    assert not year.refused and "2011" in year.answer
 
 
 def test_small_talk_gets_a_friendly_reply_in_its_language(assistant: Assistant) -> None:

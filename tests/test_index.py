@@ -154,3 +154,14 @@ def test_german_question_prefers_german_passage(small_settings: Settings, e5: Na
     english = assistant.ask("What does Food Cluster Hamburg work on?")
     assert german.citations[0].doc_id == "food-de" and german.citations[0].lang == "de"
     assert english.citations[0].doc_id == "food-en" and english.citations[0].lang == "en"
+
+
+def test_years_are_words_other_numbers_are_not() -> None:
+    from assistant.lexical import words
+
+    assert words("Was passierte 2011 mit 40 Mitgliedern (Drucksache 22/5588)?") == [
+        "passierte",
+        "2011",
+        "mitgliedern",
+        "drucksache",
+    ]
