@@ -157,9 +157,18 @@ class Composer:
         )
 
     def compose(
-        self, query_vector: np.ndarray, passages: Sequence[Passage], lang: str, enumeration: bool = False
+        self,
+        query_vector: np.ndarray,
+        passages: Sequence[Passage],
+        lang: str,
+        enumeration: bool = False,
+        topics: Sequence[str] = (),
     ) -> Composition:
-        """Quote the best sentences of the best passages; `enumeration` keeps whole lists together."""
+        """Quote the best sentences of the best passages; `enumeration` keeps whole lists together.
+
+        With two or more `topics` (clusters the question names), each of them is quoted from its best
+        passage, so "Hamburg@work oder die Logistik-Initiative?" is not answered from one side only.
+        """
         s = self.settings
         units = self._units(passages, lang, pool=max(8, s.max_citations * 2))
         scored: list[list[tuple[float, int, int, np.ndarray]]] = []
@@ -179,10 +188,12 @@ class Composer:
         chosen: list[np.ndarray] = []
         used: list[int] = []
         count = 0
+        named = set(topics) if len(set(topics)) >= 2 else set()
         for u, unit in enumerate(units):
             if len(used) >= s.max_citations or count >= s.max_sentences:
                 break
-            if not scored[u] or (used and bests[u] < best - s.unit_margin):
+            missing = unit.first.topic in named - {units[v].first.topic for v in used}
+            if not scored[u] or (used and bests[u] < best - (s.list_margin if missing else s.unit_margin)):
                 continue
             # the first list of an enumeration question is quoted generously: its items are the answer
             whole_list = unit.is_list and enumeration and not any(units[v].is_list for v in used)

@@ -183,6 +183,13 @@ class Retriever:
                 if p.topic in wanted:
                     p.score *= 1.0 + s.topic_boost
         ranked = sorted(passages.values(), key=lambda p: -p.score)
+        if len(set(topics)) >= 2:  # "Hamburg@work oder die Logistik-Initiative?": each named cluster's best first
+            leaders = [next((p for p in ranked if p.topic == t), None) for t in dict.fromkeys(topics)]
+            # after the best passage overall, which may be about neither ("Senatscluster before finance and food")
+            front = [ranked[0]] + sorted(
+                (p for p in leaders if p is not None and p is not ranked[0]), key=lambda p: -p.score
+            )
+            ranked = front + [p for p in ranked if p not in front]
         timings["fusion"] = (time.perf_counter() - started) * 1000
         best_bm25 = max((hits[0][1] for hits in lexical.values() if hits), default=0.0)
         return RetrievalResult(

@@ -267,7 +267,7 @@ class Assistant:
 
         t = time.perf_counter()
         composition = self.composer.compose(
-            sentence_vector, result.passages, lang, enumeration=bool(ENUMERATION.search(question))
+            sentence_vector, result.passages, lang, enumeration=bool(ENUMERATION.search(question)), topics=own_topics
         )
         timings["answer"] = (time.perf_counter() - t) * 1000
         if not composition.citations:

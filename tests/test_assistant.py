@@ -73,6 +73,13 @@ def test_elliptical_follow_up_asks_the_previous_question_about_another_cluster(a
     assert food.citations[0].topic == "food" and "Mitglieder" in food.answer.split("\n")[0]
 
 
+def test_a_question_naming_two_clusters_is_answered_for_both(assistant: Assistant) -> None:
+    compared = assistant.ask("compare the aviation and maritime clusters")
+    assert {"aviation", "maritime"} <= {c.topic for c in compared.citations}
+    older = assistant.ask("Was ist älter: Hamburg@work oder die Logistik-Initiative Hamburg?")
+    assert {"media_it", "logistics"} <= {c.topic for c in older.citations} and "1997" in older.answer
+
+
 def test_json_contract(assistant: Assistant) -> None:
     data = assistant.ask("Was ist Clusterpolitik?").model_dump(mode="json")
     assert set(data) >= {"answer", "language", "refused", "citations", "timings_ms"}
