@@ -35,10 +35,23 @@ class SmallTalkPatterns:
         """The kind of small talk a message is, or None when it is (or contains) anything else."""
         if len(message) > MAX_CHARS:
             return None
-        text = " ".join(_NOT_WORD.sub(" ", message.casefold()).split())
+        return self._match(" ".join(_NOT_WORD.sub(" ", message.casefold()).split()))
+
+    def _match(self, text: str, depth: int = 0) -> SmallTalk | None:
+        """Whole-text match, or a phrase at the end after more small talk ("Vielen Dank, tschüss!")."""
         for pattern, kind, lang in self.patterns:
             if pattern.fullmatch(text):
                 return SmallTalk(kind=kind, lang=lang)
+        if depth >= 2:
+            return None
+        for pattern, kind, lang in self.patterns:
+            if kind == "language":
+                continue
+            for start in (i + 1 for i, ch in enumerate(text) if ch == " "):
+                if pattern.fullmatch(text[start:]):
+                    before = self._match(text[: start - 1], depth + 1)
+                    if before and before.kind != "language":
+                        return SmallTalk(kind=kind, lang=lang or before.lang)
         return None
 
     def strip(self, message: str) -> str:

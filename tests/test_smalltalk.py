@@ -20,6 +20,8 @@ TALK = load_smalltalk(PROMPTS_DIR / "smalltalk.yaml")
         ("Thank you so much.", "thanks", "en"),
         ("Tschüss", "goodbye", "de"),
         ("see you later", "goodbye", "en"),
+        ("Vielen Dank, tschüss!", "goodbye", "de"),  # several phrases: the last one answers
+        ("Thx, bye", "goodbye", "en"),
         ("Kannst du das auf Englisch sagen?", "language", "en"),  # the language asked for
         ("Could you repeat that in German, please?", "language", "de"),
     ],
