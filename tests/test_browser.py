@@ -190,6 +190,23 @@ def test_ui_chrome_follows_browser_language(app: str, page_en: Page) -> None:
     assert page_en.external_requests() == []
 
 
+def test_chat_small_talk_and_asking_for_the_other_language(app: str, page_en: Page) -> None:
+    page = page_en.page
+    page.goto(app + "/")
+    page.wait_for_selector("#chat-input", timeout=30000)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(1000)
+    page.fill("#chat-input", "Thanks a lot!")
+    page.keyboard.press("Enter")
+    reply = page.locator(ANSWER).last.get_by_text("You're welcome", exact=False)
+    reply.wait_for(timeout=30000)  # a friendly reply, not the refusal text and no sources
+    assert "Sources" not in page.locator(ANSWER).last.inner_text()
+    ask_full_chat(page, "Which cluster works on green hydrogen?")
+    german = ask_full_chat(page, "Bitte auf Deutsch")  # the previous question again, in German
+    text = german.inner_text()
+    assert "Wasserstoff" in text and "Quellen" in text
+
+
 def test_markup_in_a_message_is_shown_as_text(app: str, page_de: Page) -> None:
     page = page_de.page
     page.goto(app + "/")
