@@ -184,8 +184,8 @@ class Assistant:
         if not any(ch.isalpha() for ch in question):  # empty, or only digits and punctuation ("???")
             return self._refusal(lang, started, timings, key="empty_question")
         if chat:  # "Hallo", "Danke!", "bye": a friendly reply, not a search that ends in "nothing found"
-            reply_lang = chat.lang if chat.kind == "language" else language if language in ("de", "en") else None
-            reply_lang = reply_lang or chat.lang or lang
+            forced = language if language in ("de", "en") else None
+            reply_lang = (chat.lang if chat.kind == "language" else forced or chat.lang) or lang
             return self._refusal(reply_lang, started, timings, key=f"smalltalk_{chat.kind}", mode="smalltalk")
 
         if self.generator and history:  # with an LLM, a follow-up becomes a standalone question first
@@ -206,13 +206,8 @@ class Assistant:
                     break
         follow_up = bool(history) and not own_topics
         topics = own_topics or carried or ["policy"]  # no cluster named: a question about the policy as a whole
-        rest = ELLIPSIS.sub("", searchable) if history and own_topics and ELLIPSIS.match(searchable) else None
-        leftover = words(self.glossary.mark_topics(rest, whole_words=True)) if rest else ["-"]
-        if all(w in ELLIPSIS_FILLERS or w in FUNCTION_WORDS for w in leftover):
-            # "Und die Logistik?" after "Wer leitet das Luftfahrtcluster?": the earlier question, for another cluster
-            named = [w for w in _TOKENS.findall(rest) if w.casefold() not in FUNCTION_WORDS]
-            name = " ".join(named) or self.glossary.names[own_topics[0]][lang]  # the user's words: "Food Cluster"
-            searchable = self.glossary.for_topic(history[-1], name)
+        if history and own_topics:
+            searchable = self._resolve_ellipsis(searchable, history[-1], own_topics[0], lang)
 
         t = time.perf_counter()
         query_vector = self.embedder.embed_query_vector(searchable)
@@ -283,6 +278,22 @@ class Assistant:
             mode="extractive",
             fallback_reason=fallback_reason,
         )
+
+    def _resolve_ellipsis(self, question: str, previous: str, topic: str, lang: str) -> str:
+        """ "Und die Logistik?" after "Wer leitet das Luftfahrtcluster?" stands for "wer leitet das Logistik cluster?".
+
+        Only a question that is an opener ("und", "what about") plus a cluster's name is rewritten; anything
+        with its own content ("Und was macht davon das Finanzcluster genau?") stays as asked.
+        """
+        if not ELLIPSIS.match(question):
+            return question
+        rest = ELLIPSIS.sub("", question)
+        leftover = words(self.glossary.mark_topics(rest, whole_words=True))
+        if not all(w in ELLIPSIS_FILLERS or w in FUNCTION_WORDS for w in leftover):
+            return question
+        named = [w for w in _TOKENS.findall(rest) if w.casefold() not in FUNCTION_WORDS]
+        name = " ".join(named) or self.glossary.names[topic][lang]  # the user's own words: "Food Cluster"
+        return self.glossary.for_topic(previous, name)
 
     def _generate(self, question: str, lang: str, passages, on_token: Callable[[str], None] | None) -> AskResult:
         """A generated answer citing only the passages it was given, renumbered in order of use."""
