@@ -19,6 +19,7 @@ import numpy as np
 
 from assistant.chunking import Chunk, sentence_id
 from assistant.index import LoadedIndex
+from assistant.lexical import normalize
 from assistant.retrieval import Passage, Retriever
 from assistant.sentences import ends_in_abbreviation, split_sentences
 from assistant.settings import Settings
@@ -163,11 +164,13 @@ class Composer:
         lang: str,
         enumeration: bool = False,
         topics: Sequence[str] = (),
+        defined: Sequence[str] = (),
     ) -> Composition:
         """Quote the best sentences of the best passages; `enumeration` keeps whole lists together.
 
         With two or more `topics` (clusters the question names), each of them is quoted from its best
         passage, so "Hamburg@work oder die Logistik-Initiative?" is not answered from one side only.
+        With `defined` ("(mcn"), the best sentence spelling an abbreviation out comes first.
         """
         s = self.settings
         units = self._units(passages, lang, pool=max(8, s.max_citations * 2))
@@ -189,9 +192,24 @@ class Composer:
         used: list[int] = []
         count = 0
         named = set(topics) if len(set(topics)) >= 2 else set()
+        spelled_out = [
+            (score, u, c, k, vector)
+            for u, rows in enumerate(scored)
+            for score, c, k, vector in rows
+            if any(p in normalize(units[u].chunks[c].sentences[k]) for p in defined)
+        ]
+        if spelled_out:  # "Was bedeutet MCN?" - "… Maritime Cluster Norddeutschland e.V. (MCN) …"
+            _score, u, c, k, vector = max(spelled_out, key=lambda row: row[0])
+            units[u].selected.append((c, k))
+            units[u].rank = -1
+            chosen.append(vector)
+            used.append(u)
+            count += 1
         for u, unit in enumerate(units):
             if len(used) >= s.max_citations or count >= s.max_sentences:
                 break
+            if u in used:
+                continue
             missing = unit.first.topic in named - {units[v].first.topic for v in used}
             if not scored[u] or (used and bests[u] < best - (s.list_margin if missing else s.unit_margin)):
                 continue

@@ -57,6 +57,22 @@ def quoted_phrases(text: str) -> list[str]:
     return [normalize(f).strip() for f in found if len(f.strip()) >= 4]
 
 
+# "Wofür steht EEHH?", "what does MCN mean": the passage that spells the abbreviation out is the answer
+DEFINITION = re.compile(
+    r"stand(s)? for|steht\b.*\bfür|wofür steht|bedeut|hei(ß|ss)t|\bmean|abkürzung|abbreviation|acronym|akronym",
+    re.IGNORECASE,
+)
+_ACRONYM = re.compile(r"(?<![\w@])[A-ZÄÖÜ][A-ZÄÖÜ0-9&]{1,5}(?![\w@])")
+
+
+def defined_acronyms(text: str, known: set[str]) -> list[str]:
+    """Abbreviations a definition question asks about, as the corpus writes them in brackets: "(eehh", " eehh)"."""
+    if not DEFINITION.search(text):
+        return []
+    tokens = {normalize(t) for t in re.findall(r"[\wÄÖÜäöü&]{2,6}", text)}
+    return sorted(p for t in tokens & known for p in (f"({t}", f" {t})"))  # "(EEHH)", "(…, EEHH)"
+
+
 def passage_keys(chunks: Sequence[Chunk]) -> dict[str, str]:
     """Map chunk id -> passage key; a translation shares its original's key when structures match."""
     by_doc: dict[tuple[str, str], list[Chunk]] = defaultdict(list)
@@ -81,6 +97,8 @@ class Retriever:
         self.members: dict[str, dict[str, Chunk]] = defaultdict(dict)
         for chunk in index.chunks:
             self.members[self.keys[chunk.id]][chunk.lang] = chunk
+        # abbreviations the corpus spells out in brackets ("Cluster Erneuerbare Energien Hamburg (EEHH)")
+        self.acronyms = {normalize(a) for c in index.chunks for a in _ACRONYM.findall(c.text) if f"({a}" in c.text}
 
     def dense(self, query_vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first."""

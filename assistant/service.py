@@ -33,7 +33,7 @@ from assistant.index import (
 from assistant.language import FUNCTION_WORDS, detect_language, is_other_language, warm_up
 from assistant.lexical import words
 from assistant.llm import CITATION, GenerationFailed, Generator, Source, make_chat_model
-from assistant.retrieval import Retriever
+from assistant.retrieval import Retriever, defined_acronyms
 from assistant.schema import AskResult, CitationOut
 from assistant.scope import OutOfScopeExamples, Vocabulary
 from assistant.settings import Settings, get_settings
@@ -262,7 +262,12 @@ class Assistant:
 
         t = time.perf_counter()
         composition = self.composer.compose(
-            sentence_vector, result.passages, lang, enumeration=bool(ENUMERATION.search(question)), topics=own_topics
+            sentence_vector,
+            result.passages,
+            lang,
+            enumeration=bool(ENUMERATION.search(question)),
+            topics=own_topics,
+            defined=defined_acronyms(searchable, self.retriever.acronyms),
         )
         timings["answer"] = (time.perf_counter() - t) * 1000
         if not composition.citations:

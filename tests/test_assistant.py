@@ -80,6 +80,13 @@ def test_a_question_naming_two_clusters_is_answered_for_both(assistant: Assistan
     assert {"media_it", "logistics"} <= {c.topic for c in older.citations} and "1997" in older.answer
 
 
+def test_an_abbreviation_is_answered_with_the_sentence_that_spells_it_out(assistant: Assistant) -> None:
+    eehh = assistant.ask("what does eehh stand for")
+    assert "Cluster Erneuerbare Energien Hamburg" in eehh.answer.split("\n")[0]
+    mcn = assistant.ask("Was bedeutet MCN?")
+    assert "Maritimen Clusters Norddeutschland (MCN)" in mcn.answer.split("\n")[0]
+
+
 def test_json_contract(assistant: Assistant) -> None:
     data = assistant.ask("Was ist Clusterpolitik?").model_dump(mode="json")
     assert set(data) >= {"answer", "language", "refused", "citations", "timings_ms"}

@@ -165,3 +165,12 @@ def test_years_are_words_other_numbers_are_not() -> None:
         "mitgliedern",
         "drucksache",
     ]
+
+
+def test_definition_questions_name_the_abbreviations_they_ask_about() -> None:
+    from assistant.retrieval import defined_acronyms
+
+    known = {"eehh", "mcn"}
+    assert defined_acronyms("Wofür steht EEHH?", known) == [" eehh)", "(eehh"]
+    assert defined_acronyms("what does mcn mean", known) == [" mcn)", "(mcn"]
+    assert defined_acronyms("Wann wurde das MCN gegründet?", known) == []  # not a definition question
