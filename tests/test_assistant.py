@@ -122,6 +122,8 @@ def test_colloquial_words_outside_the_corpus_do_not_make_a_question_off_topic(as
     assert not who_pays.refused and "co-finances" in who_pays.answer
     assert not assistant.ask("Welche Cluster gibt es? Antworte in einem Satz.").refused  # how, not what
     assert not assistant.ask("is there smth about ai").refused  # "AI" is a glossary term, too short for a word
+    prizes = assistant.ask("Welche Preise hat Hamburg Aviation gewonnen?")  # "Preise" finds "Gold-Label"
+    assert "Gold-Label" in prizes.answer.split("\n")[0]
     year = assistant.ask("Was passierte 2011?")  # years are searchable words; "passierte" is grammar
     assert not year.refused and "2011" in year.answer
 
