@@ -194,7 +194,7 @@ class Composer:
         named = set(topics) if len(set(topics)) >= 2 else set()
         spelled_out = [
             (score, u, c, k, vector)
-            for u, rows in enumerate(scored)
+            for u, rows in enumerate(scored if defined else [])
             for score, c, k, vector in rows
             if any(p in normalize(units[u].chunks[c].sentences[k]) for p in defined)
         ]

@@ -58,12 +58,17 @@ _QUOTED = re.compile(r"„[^“”]*[“”]|“[^”]*”|\"[^\"]*\"|«[^»]*»
 _WORDS = re.compile(r"(?u)\b\w+\b")
 
 
+def _words(text: str) -> list[str]:
+    """Lower-cased words outside quotes: a quoted title does not tell the question's language."""
+    return [w.casefold() for w in _WORDS.findall(_QUOTED.sub(" ", text))]
+
+
 def _function_word_vote(text: str) -> str | None:
     """Two more function words of one language decide; so does one distinctive word ("which") alone.
 
     lingua puts "which clusters exist?" at 0.96 German: "cluster" outweighs the grammar.
     """
-    words = [w.casefold() for w in _WORDS.findall(_QUOTED.sub(" ", text))]
+    words = _words(text)
     de = sum(w in FUNCTION_WORDS_BY_LANGUAGE["de"] for w in words)
     en = sum(w in FUNCTION_WORDS_BY_LANGUAGE["en"] for w in words)
     if de >= en + 2:
@@ -132,7 +137,7 @@ def is_other_language(text: str, min_confidence: float = 0.5) -> bool:
     """True when a text is clearly in a language other than German or English (e.g. French)."""
     if _function_word_vote(text) or sum(ch.isalpha() for ch in text) < 12:
         return False
-    if any(w.casefold() in DISTINCTIVE_WORDS for w in _WORDS.findall(_QUOTED.sub(" ", text))):
+    if any(w in DISTINCTIVE_WORDS for w in _words(text)):
         return False
     with _lock:
         values = _wide_detector().compute_language_confidence_values(text)
