@@ -46,7 +46,31 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 class IndexUnavailable(RuntimeError):
-    """The index is missing, unreadable, or out of date; the message says what to do."""
+    """The index is missing, unreadable, or out of date; the message (one line) says what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))
+
+
+# What a damaged index file raises on the way in: chromadb's InternalError (a RuntimeError or Exception
+# subclass), numpy's EOFError for an emptied .npy, ValueError for bad JSON or arrays, OSError for I/O.
+DAMAGE = (Exception,)
+
+
+def reset_index(settings: Settings) -> None:
+    """Remove a (damaged) index completely so that it can be built afresh: the local folder's files, or the
+    collections on a Chroma server."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    if settings.chroma_host:
+        client = chroma_client(settings)
+        _drop(client, _collection_names(settings))
+    else:
+        shutil.rmtree(settings.index_dir / CHROMA_DIR, ignore_errors=True)
+        SharedSystemClient.clear_system_cache()  # chromadb keeps one client per path in the process
+    shutil.rmtree(settings.index_dir / BM25_DIR, ignore_errors=True)
+    for name in (CHUNKS, MANIFEST):
+        (settings.index_dir / name).unlink(missing_ok=True)
 
 
 @dataclass
@@ -145,7 +169,25 @@ def _metadata(chunk: Chunk) -> dict:
 def update_index(
     settings: Settings, embedder: AnyEmbedder, progress: Progress | None = None, rebuild: bool = False
 ) -> UpdateSummary:
-    """Bring the index in line with the corpus, embedding only what changed."""
+    """Bring the index in line with the corpus, embedding only what changed (`rebuild`: everything afresh)."""
+    if rebuild:
+        reset_index(settings)
+    try:
+        return _update_index(settings, embedder, progress, rebuild)
+    except IndexUnavailable:
+        raise
+    except DAMAGE as exc:
+        raise IndexUnavailable(
+            f"the index in {settings.index_dir} is damaged ({_short(exc)}); run `assistant index --rebuild`"
+        ) from exc
+
+
+def _short(exc: BaseException) -> str:
+    """An exception as a short phrase for a one-line message."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}"
+
+
+def _update_index(settings: Settings, embedder: AnyEmbedder, progress: Progress | None, rebuild: bool) -> UpdateSummary:
     started = time.perf_counter()
     report = load_corpus(settings.corpus_dir)
     if not report.ok:
@@ -271,7 +313,19 @@ def files_digest(settings: Settings) -> str:
 
 
 def load_index(settings: Settings, embedder: AnyEmbedder) -> LoadedIndex:
-    """Open a built index for querying; raises IndexUnavailable with advice when it is missing or inconsistent."""
+    """Open a built index for querying; raises IndexUnavailable with advice when it is missing, inconsistent
+    or damaged (every file is read, and the vector index answers a probe query, before it is used)."""
+    try:
+        return _load_index(settings, embedder)
+    except IndexUnavailable:
+        raise
+    except DAMAGE as exc:
+        raise IndexUnavailable(
+            f"the index in {settings.index_dir} is damaged ({_short(exc)}); run `assistant index --rebuild`"
+        ) from exc
+
+
+def _load_index(settings: Settings, embedder: AnyEmbedder) -> LoadedIndex:
     manifest = read_manifest(settings)
     if manifest is None:
         raise IndexUnavailable(f"no index in {settings.index_dir}; run `assistant index`")
@@ -284,6 +338,8 @@ def load_index(settings: Settings, embedder: AnyEmbedder) -> LoadedIndex:
         records = json.loads((settings.index_dir / CHUNKS).read_text(encoding="utf-8"))
         chunks = [Chunk.from_dict(r) for r in records]
         lexical = LexicalIndex.load(settings.index_dir / BM25_DIR, manifest["bm25_ids"])
+        for lang in lexical.models:  # the memory-mapped arrays are read only when scoring
+            lexical.scores("hamburg cluster", lang)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise IndexUnavailable(
             f"the index in {settings.index_dir} is unreadable ({exc}); run `assistant index --rebuild`"
@@ -309,11 +365,15 @@ def load_index(settings: Settings, embedder: AnyEmbedder) -> LoadedIndex:
         ids += got["ids"]
         parts.append(np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), embedder.dim))
     vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
+    if len(vectors) != len(ids) or not len(ids):
+        raise IndexUnavailable(f"the index in {settings.index_dir} has no sentence vectors; run `assistant index`")
+    collection = client.get_collection(chunk_name, embedding_function=None)
+    collection.query(query_embeddings=vectors[:1], n_results=1, include=["distances"])  # the HNSW files load
     return LoadedIndex(
         chunks=chunks,
         by_id={c.id: c for c in chunks},
         store=store,
-        collection=client.get_collection(chunk_name, embedding_function=None),
+        collection=collection,
         lexical=lexical,
         sentence_ids=ids,
         sentence_vectors=vectors,
