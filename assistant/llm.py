@@ -7,11 +7,12 @@ timeout) makes the caller fall back to the extractive answer.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
-import time
-from collections.abc import Callable, Iterator, Sequence
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +27,16 @@ log = logging.getLogger(__name__)
 CITATION = re.compile(r"\[(\d+)\]")
 
 
+# Why a configured LLM's answer was not used (AskResult.fallback_reason); details go to the log only.
+REASONS = ("timeout", "unreachable", "provider_error", "malformed_response", "empty_answer", "no_citation")
+
+
 class GenerationFailed(RuntimeError):
-    """The LLM gave nothing usable; the message is the fallback reason shown to callers."""
+    """The LLM gave nothing usable; `reason` is one of REASONS, `detail` is for the server log."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason, self.detail = reason, detail
 
 
 @dataclass(frozen=True)
@@ -71,8 +80,29 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
     return None
 
 
-def _prompt(name: str, lang: str, folder: Path = PROMPTS_DIR) -> str:
+PLACEHOLDERS = {"answer": "passages", "rewrite": "history"}
+
+
+def _prompt(name: str, lang: str, folder: Path) -> str:
     return (folder / f"{name}.{lang}.md").read_text(encoding="utf-8")
+
+
+def fill(template: str, name: str, value: str) -> str:
+    """The prompt with its one placeholder filled; other braces in the file ("{", JSON examples) stay as written."""
+    return template.replace("{" + name + "}", value)
+
+
+def check_prompts(folder: Path = PROMPTS_DIR) -> None:
+    """Every prompt file exists and holds its placeholder; else a ValueError naming the file (said at start-up)."""
+    for name, placeholder in PLACEHOLDERS.items():
+        for lang in ("de", "en"):
+            path = folder / f"{name}.{lang}.md"
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ValueError(f"prompt file {path} is unreadable: {exc.strerror}") from exc
+            if "{" + placeholder + "}" not in text:
+                raise ValueError(f"prompt file {path} lacks the placeholder {{{placeholder}}}")
 
 
 def format_sources(sources: Sequence[Source]) -> str:
@@ -119,73 +149,173 @@ class CitationFilter:
 def tidy(text: str) -> str:
     """Remove spaces left before punctuation where markers were dropped."""
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
-    return re.sub(r"[ \t]{2,}", " ", text).strip()
+    return re.sub(r"[ \t]{2,}", " ", text)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+class CitedRelease:
+    """Lets generated text out sentence by sentence, and only sentences that are backed by a citation.
+
+    Text is held until a sentence carrying a valid citation completes; then it goes out together with
+    the sentences before it that the citation closes ("A. B [1]."). Trailing sentences that no
+    citation follows are never released, so a stream can be cut off at any point and what the
+    user saw is a cited answer.
+    """
+
+    def __init__(self) -> None:
+        self.pending = ""
+        self._gap = ""
+        self.released: list[str] = []
+
+    def feed(self, text: str) -> str:
+        """Take more text; return what may go out now (up to the last complete sentence holding a citation)."""
+        self.pending += text
+        last = start = 0
+        for match in _SENTENCE_END.finditer(self.pending):
+            if CITATION.search(self.pending, start, match.start()):
+                last = match.end()
+            start = match.end()
+        return self._release(last) if last else ""
+
+    def finish(self) -> str:
+        """The rest, if a citation backs it; else it is dropped."""
+        if CITATION.search(self.pending):
+            return self._release(len(self.pending))
+        self.pending = ""
+        return ""
+
+    def _release(self, upto: int) -> str:
+        """Release pending[:upto]; whitespace after it goes out only with the next release, so the released
+        pieces joined are exactly the final text."""
+        piece = tidy(self.pending[:upto])
+        self.pending = self.pending[upto:]
+        body = piece.rstrip()
+        out = (self._gap + body) if self.released else body.lstrip()
+        self._gap = piece[len(body) :]
+        if out:
+            self.released.append(out)
+        return out
+
+    @property
+    def text(self) -> str:
+        return "".join(self.released)
+
+
+@dataclass
+class Generated:
+    """A generated answer: its text, the passage numbers it cites in order, and whether it was cut short."""
+
+    text: str
+    used: list[int]
+    cut_short: str | None = None  # the reason the stream ended early, if it did after cited text went out
+
+
+def _reason(exc: BaseException) -> GenerationFailed:
+    """A provider exception as a reason code (the class name and message only reach the log)."""
+    if isinstance(exc, GenerationFailed):
+        return exc
+    name = type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException | TimeoutError) or "Timeout" in name:
+        return GenerationFailed("timeout", name)
+    if isinstance(exc, json.JSONDecodeError) or "JSONDecode" in name:
+        return GenerationFailed("malformed_response", name)
+    if "Connect" in name:
+        return GenerationFailed("unreachable", f"{name}: {str(exc)[:200]}")
+    return GenerationFailed("provider_error", f"{name}: {str(exc)[:200]}")
+
+
+class EventLoopThread:
+    """An event loop of its own in a daemon thread, where every LLM request of a process runs.
+
+    The async LLM clients keep their connections on one loop; the synchronous `ask` (CLI, tests)
+    and the server's loop both hand their requests over to this one, and waiting for an LLM there
+    occupies no worker of the CPU pool.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
+        self._thread.start()
+
+    async def run(self, coro):
+        """Await `coro` on this loop from any other loop; cancelling the caller cancels it there too."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
 
 
 class Generator:
-    """Rewrites follow-ups and writes cited answers with a chat model."""
+    """Rewrites follow-ups and writes cited answers with a chat model, within one deadline per question."""
 
     def __init__(self, settings: Settings, model: BaseChatModel) -> None:
         self.settings = settings
         self.model = model
+        self.prompts = settings.llm_prompts_dir
+        check_prompts(self.prompts)
 
-    def _stream(self, messages: list, on_token: Callable[[str], None] | None = None) -> Iterator[str]:
-        deadline = time.monotonic() + self.settings.llm_total_timeout
+    async def _stream(self, messages: list, deadline: float) -> AsyncIterator[str]:
+        """The model's text as it streams, until `deadline` (loop time); any failure as GenerationFailed."""
+        loop = asyncio.get_running_loop()
+        if deadline <= loop.time():
+            raise GenerationFailed("timeout", "no time left for the LLM")
         try:
-            for chunk in self.model.stream(messages):
-                text = chunk.content if isinstance(chunk.content, str) else ""
-                if text:
-                    yield text
-                if time.monotonic() > deadline:
-                    raise GenerationFailed(f"timeout: no complete answer within {self.settings.llm_total_timeout:g} s")
-        except GenerationFailed:
-            raise
-        except (httpx.TimeoutException, TimeoutError) as exc:
-            raise GenerationFailed(f"timeout: {type(exc).__name__}") from exc
-        except json.JSONDecodeError as exc:
-            raise GenerationFailed(f"malformed response from the LLM server: {exc.msg}") from exc
+            async with asyncio.timeout_at(deadline):
+                async for chunk in self.model.astream(messages):
+                    text = chunk.content if isinstance(chunk.content, str) else ""
+                    if text:
+                        yield text
         except Exception as exc:  # noqa: BLE001 - any provider error means: fall back, and say why
-            name = type(exc).__name__
-            reason = (
-                "timeout" if "Timeout" in name else "LLM server unreachable" if "Connect" in name else "provider error"
-            )
-            raise GenerationFailed(f"{reason}: {name}: {str(exc)[:200]}") from exc
+            raise _reason(exc) from exc
 
-    def rewrite(self, question: str, history: Sequence[str], lang: str) -> str:
+    async def rewrite(self, question: str, history: Sequence[str], lang: str, deadline: float) -> str:
         """A standalone version of a follow-up question (the question itself on any failure)."""
-        system = _prompt("rewrite", lang).format(history="\n".join(f"- {h}" for h in history))
+        system = fill(_prompt("rewrite", lang, self.prompts), "history", "\n".join(f"- {h}" for h in history))
         try:
-            text = "".join(self._stream([SystemMessage(system), HumanMessage(question)])).strip()
+            text = "".join([t async for t in self._stream([SystemMessage(system), HumanMessage(question)], deadline)])
         except GenerationFailed as exc:
-            log.info("follow-up rewrite failed (%s); using the question as asked", exc)
+            log.info("follow-up rewrite failed (%s); using the question as asked", exc.reason)
             return question
         text = text.strip().strip('"„“”').splitlines()[0].strip() if text.strip() else ""
         return text if 3 <= len(text) <= 4 * max(len(question), 60) else question
 
-    def answer(
-        self, question: str, lang: str, sources: Sequence[Source], on_token: Callable[[str], None] | None = None
-    ) -> tuple[str, list[int]]:
-        """The cited answer text and the passage numbers it cites, streamed through `on_token`.
+    async def answer(
+        self,
+        question: str,
+        lang: str,
+        sources: Sequence[Source],
+        deadline: float,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Generated:
+        """The cited answer, released to `on_token` sentence by sentence once cited.
 
-        Raises GenerationFailed when nothing grounded came back.
+        Raises GenerationFailed when nothing cited came back; a stream that fails after cited text
+        went out ends there (`cut_short`), since that text already reached the user.
         """
-        system = _prompt("answer", lang).format(passages=format_sources(sources))
+        system = fill(_prompt("answer", lang, self.prompts), "passages", format_sources(sources))
         citations = CitationFilter({s.n for s in sources})
-        parts: list[str] = []
-        for token in self._stream([SystemMessage(system), HumanMessage(question)]):
-            clean = citations.feed(token)
-            if clean:
-                parts.append(clean)
-                if on_token:
-                    on_token(clean)
-        rest = citations.flush()
-        if rest:
-            parts.append(rest)
-            if on_token:
-                on_token(rest)
-        text = tidy("".join(parts))
+        release = CitedRelease()
+        seen_text = False
+
+        def emit(text: str) -> None:
+            if text and on_token:
+                on_token(text)
+
+        cut_short = None
+        try:
+            async for token in self._stream([SystemMessage(system), HumanMessage(question)], deadline):
+                clean = citations.feed(token)
+                seen_text = seen_text or bool(clean.strip())
+                emit(release.feed(clean))
+            emit(release.feed(citations.flush()))
+        except GenerationFailed as exc:
+            if not release.released:
+                raise
+            log.warning("LLM stream ended early (%s: %s); keeping the cited part", exc.reason, exc.detail)
+            cut_short = exc.reason
+        else:
+            emit(release.finish())
+        text = release.text
         if not text:
-            raise GenerationFailed("empty answer from the LLM")
-        if not citations.used:
-            raise GenerationFailed("the LLM answer cited no passage")
-        return text, citations.used
+            raise GenerationFailed("no_citation" if seen_text else "empty_answer")
+        used = list(dict.fromkeys(int(n) for n in CITATION.findall(text)))
+        return Generated(text=text, used=used, cut_short=cut_short)

@@ -15,6 +15,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,7 +33,7 @@ from assistant.index import (
 )
 from assistant.language import FUNCTION_WORDS, detect_language, is_other_language, warm_up
 from assistant.lexical import words
-from assistant.llm import CITATION, GenerationFailed, Generator, Source, make_chat_model
+from assistant.llm import CITATION, EventLoopThread, GenerationFailed, Generator, Source, make_chat_model
 from assistant.retrieval import Retriever, defined_acronyms
 from assistant.schema import AskResult, CitationOut
 from assistant.scope import OutOfScopeExamples, Vocabulary
@@ -41,7 +42,7 @@ from assistant.smalltalk import load_smalltalk
 
 log = logging.getLogger(__name__)
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ud800-\udfff]")
 # Markup pasted into a question (from a web page, or an attack) is noise to search and language detection;
 # the chat shows the message as text, so removing it here hides nothing from the user.
 _SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
@@ -64,13 +65,48 @@ def has_word(text: str) -> bool:
 
 def clean_question(text: str, limit: int) -> tuple[str, bool]:
     """Normalised question without markup or control characters, cut to `limit` characters; True when cut."""
-    text = unicodedata.normalize("NFKC", text or "")
+    raw_cut = len(text or "") > 4 * limit  # no normalising or markup removal on megabytes (markup may shrink it)
+    text = unicodedata.normalize("NFKC", (text or "")[: 4 * limit])
     text = _TAG.sub(" ", _SCRIPT.sub(" ", text))
     text = _CONTROL.sub(" ", text)
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) > limit:
         return text[:limit].rstrip(), True
-    return text, False
+    return text, raw_cut
+
+
+@dataclass
+class Turn:
+    """One question on its way through the stages."""
+
+    question: str
+    history: list[str]
+    lang: str
+    notes: list[str]
+    started: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Redo:
+    """Answer another question instead: (question, history, language)."""
+
+    args: tuple[str, list[str], str | None]
+
+
+@dataclass
+class Found:
+    """What retrieval found for a question in scope, as the answer stages need it."""
+
+    passages: list
+    sentence_vector: np.ndarray
+    searchable: str
+    topics: list[str]
+
+
+async def _inline(fn: Callable, *args):
+    """Run a stage right here (the synchronous `ask`: CLI, evaluation, tests)."""
+    return fn(*args)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -110,9 +146,11 @@ class Assistant:
         self._workers = ThreadPoolExecutor(max_workers=self.settings.ask_workers, thread_name_prefix="ask")
         model = make_chat_model(self.settings)
         self.generator = Generator(self.settings, model) if model is not None else None
+        self._llm = EventLoopThread("llm") if self.generator else None
         warm_up()
 
     def _open_index(self, progress: Progress | None):
+        """The index, built or updated first when AUTO_INDEX allows; a damaged one is rebuilt from scratch."""
         s = self.settings
         if not s.auto_index:
             return load_index(s, self.embedder)
@@ -127,19 +165,21 @@ class Assistant:
                 self.index_update = update_index(s, self.embedder, progress)
             return load_index(s, self.embedder)
         except IndexUnavailable as exc:
-            log.warning("Index not usable (%s); rebuilding it", exc)
+            log.warning("The index is not usable, so it is rebuilt: %s", exc)
             self.index_update = update_index(s, self.embedder, progress, rebuild=True)
             return load_index(s, self.embedder)
-
-    async def aask(self, *args, **kwargs) -> AskResult:
-        """`ask` for async callers: runs in the bounded worker pool, so the event loop never blocks and
-        at most ASK_WORKERS questions compete for the CPU while the rest wait their turn."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._workers, functools.partial(self.ask, *args, **kwargs))
 
     @property
     def chunk_count(self) -> int:
         return len(self.index.chunks)
+
+    def index_ok(self) -> bool:
+        """Whether the index answers and holds a vector for every passage (for health checks)."""
+        try:
+            return self.index.collection.count() == len(self.index.chunks) and len(self.index.sentence_ids) > 0
+        except Exception:  # noqa: BLE001 - an unreachable Chroma server or a damaged file: not usable
+            log.exception("index check failed")
+            return False
 
     def _language(self, question: str, history: Sequence[str], requested: str | None, fallback: str | None) -> str:
         if requested in ("de", "en"):
@@ -157,23 +197,98 @@ class Assistant:
         language: str | None = None,
         fallback_language: str | None = None,
         on_token: Callable[[str], None] | None = None,
+        truncated: bool = False,
     ) -> AskResult:
         """Answer one question; `history` holds the user's earlier questions, oldest first.
 
         `language` forces the answer language; otherwise it follows the question, then the conversation,
         then `fallback_language` (e.g. the browser's language), then DEFAULT_LANGUAGE. With an LLM
-        configured, `on_token` receives the generated text as it streams in; the returned result is
-        authoritative (it may be the extractive fallback).
+        configured, `on_token` receives the generated text as it is released (sentence by sentence, once
+        cited); the returned result is authoritative. `truncated` says the caller already cut the question.
+        For async callers use `aask`.
         """
+        return asyncio.run(self._answer(question, history, language, fallback_language, on_token, truncated, _inline))
+
+    async def aask(
+        self,
+        question: str,
+        history: Sequence[str] = (),
+        language: str | None = None,
+        fallback_language: str | None = None,
+        on_token: Callable[[str], None] | None = None,
+        truncated: bool = False,
+    ) -> AskResult:
+        """`ask` for async callers: the CPU stages run in the bounded worker pool (at most ASK_WORKERS questions
+        compete for the CPU, the event loop never blocks), and waiting for an LLM holds no worker."""
+        return await self._answer(question, history, language, fallback_language, on_token, truncated, self._in_pool)
+
+    async def _in_pool(self, fn: Callable, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._workers, functools.partial(fn, *args))
+
+    async def _answer(
+        self,
+        question: str,
+        history: Sequence[str],
+        language: str | None,
+        fallback_language: str | None,
+        on_token: Callable[[str], None] | None,
+        truncated: bool,
+        run: Callable,
+    ) -> AskResult:
+        """The stages of one answer: prepare, (rewrite), retrieve and gate, then generate or compose.
+
+        One deadline (LLM_TOTAL_TIMEOUT from the start) bounds everything an LLM does for the question,
+        the follow-up rewrite included; when it passes, the extractive answer is given.
+        """
+        deadline = time.monotonic() + self.settings.llm_total_timeout
+        prepared = await run(self._prepare, question, history, language, fallback_language, truncated)
+        if isinstance(prepared, AskResult):
+            return prepared
+        if isinstance(prepared, Redo):  # "auf Englisch, bitte": the previous question again, in that language
+            return await self._answer(*prepared.args, None, on_token, False, run)
+        turn = prepared
+        if self.generator and turn.history:  # with an LLM, a follow-up becomes a standalone question first
+            t = time.perf_counter()
+            rewritten = await self._llm.run(self.generator.rewrite(turn.question, turn.history, turn.lang, deadline))
+            turn.timings["rewrite"] = (time.perf_counter() - t) * 1000
+            if rewritten != turn.question:
+                log.debug("follow-up rewritten for retrieval")
+                turn.question, turn.history = rewritten, []
+        found = await run(self._retrieve, turn)
+        if isinstance(found, AskResult):
+            return found
+        fallback_reason = None
+        if self.generator:
+            t = time.perf_counter()
+            try:
+                generated = await self._generate(turn, found, deadline, on_token)
+            except GenerationFailed as exc:
+                fallback_reason = exc.reason
+                log.warning("LLM answer not used (%s), falling back to the extractive answer", exc.reason)
+                turn.timings["generation"] = (time.perf_counter() - t) * 1000
+            else:
+                turn.timings["generation"] = (time.perf_counter() - t) * 1000
+                return generated
+        return await run(self._compose, turn, found, fallback_reason)
+
+    def _prepare(
+        self,
+        question: str,
+        history: Sequence[str],
+        language: str | None,
+        fallback_language: str | None,
+        truncated: bool,
+    ) -> Turn | Redo | AskResult:
+        """Clean the question, tell its language, and answer what needs no search (empty input, small talk)."""
         s = self.settings
         started = time.perf_counter()
         timings: dict[str, float] = {}
-        question, truncated = clean_question(question, s.max_question_chars)
+        question, cut = clean_question(question, s.max_question_chars)
         history = [h for h in (clean_question(h, s.max_question_chars)[0] for h in history) if h]
         history = [h for h in history if not self.smalltalk.match(h)][-HISTORY_TURNS:]  # "Danke!" is no context
         chat = self.smalltalk.match(question)
-        if chat and chat.kind == "language" and history:  # "auf Englisch, bitte": the last question again
-            return self.ask(history[-1], history[:-1], language=chat.lang, on_token=on_token)
+        if chat and chat.kind == "language" and history:
+            return Redo((history[-1], history[:-1], chat.lang))
         message = question  # the whole message tells the language: "Hey there, which clusters exist? Thanks!"
         if not chat:  # "Hallo, welche Cluster ...?": the greeting is no part of the question
             question = self.smalltalk.strip(question)
@@ -187,7 +302,7 @@ class Assistant:
         )
         lang = "en" if other_language else self._language(message, history, language, fallback_language)
         timings["language"] = (time.perf_counter() - t) * 1000
-        notes = [messages.text(lang, "question_truncated", limit=s.max_question_chars)] if truncated else []
+        notes = [messages.text(lang, "question_truncated", limit=s.max_question_chars)] if cut or truncated else []
         if other_language:  # e.g. French: answered in English, and the user is told why
             notes.append(messages.text("en", "other_language_note"))
         if not has_word(question):  # empty, only digits and punctuation ("???"), or no word of two letters
@@ -196,15 +311,11 @@ class Assistant:
             forced = language if language in ("de", "en") else None
             reply_lang = (chat.lang if chat.kind == "language" else forced or chat.lang) or lang
             return self._refusal(reply_lang, started, timings, key=f"smalltalk_{chat.kind}", mode="smalltalk")
+        return Turn(question=question, history=history, lang=lang, notes=notes, started=started, timings=timings)
 
-        if self.generator and history:  # with an LLM, a follow-up becomes a standalone question first
-            t = time.perf_counter()
-            rewritten = self.generator.rewrite(question, history, lang)
-            timings["rewrite"] = (time.perf_counter() - t) * 1000
-            if rewritten != question:
-                log.debug("follow-up rewritten for retrieval")
-                question, history = rewritten, []
-
+    def _retrieve(self, turn: Turn) -> Found | AskResult:
+        """Search the index for the question (a follow-up with its context) and refuse what is out of scope."""
+        s, question, history, lang, timings = self.settings, turn.question, turn.history, turn.lang, turn.timings
         searchable = self.vocabulary.corrected(question)  # typos mended for search; answers keep the question
         own_topics = self.glossary.topics_in(searchable)
         carried: list[str] = []
@@ -247,48 +358,33 @@ class Assistant:
             or result.best_cosine < required
             or off_topic - result.best_cosine > s.out_of_scope_margin
         ):
-            return self._refusal(lang, started, timings, notes=notes)
+            return self._refusal(lang, turn.started, timings, notes=turn.notes)
+        return Found(
+            passages=result.passages, sentence_vector=sentence_vector, searchable=searchable, topics=own_topics
+        )
 
-        fallback_reason = None
-        if self.generator:
-            t = time.perf_counter()
-            try:
-                generated = self._generate(question, lang, result.passages, on_token)
-            except GenerationFailed as exc:
-                fallback_reason = str(exc)
-                log.warning("LLM answer not used, falling back to the extractive answer: %s", fallback_reason)
-            else:
-                timings["generation"] = (time.perf_counter() - t) * 1000
-                timings["total"] = (time.perf_counter() - started) * 1000
-                return generated.model_copy(
-                    update={
-                        "language": lang,
-                        "notes": notes,
-                        "timings_ms": {k: round(v, 2) for k, v in timings.items()},
-                    }
-                )
-            timings["generation"] = (time.perf_counter() - t) * 1000
-
+    def _compose(self, turn: Turn, found: Found, fallback_reason: str | None) -> AskResult:
+        """The extractive answer: cited sentences of the passages found."""
         t = time.perf_counter()
         composition = self.composer.compose(
-            sentence_vector,
-            result.passages,
-            lang,
-            enumeration=bool(ENUMERATION.search(question)),
-            topics=own_topics,
-            defined=defined_acronyms(searchable, self.retriever.acronyms),
+            found.sentence_vector,
+            found.passages,
+            turn.lang,
+            enumeration=bool(ENUMERATION.search(turn.question)),
+            topics=found.topics,
+            defined=defined_acronyms(found.searchable, self.retriever.acronyms),
         )
-        timings["answer"] = (time.perf_counter() - t) * 1000
+        turn.timings["answer"] = (time.perf_counter() - t) * 1000
         if not composition.citations:
-            return self._refusal(lang, started, timings, notes=notes)
-        timings["total"] = (time.perf_counter() - started) * 1000
+            return self._refusal(turn.lang, turn.started, turn.timings, notes=turn.notes)
+        turn.timings["total"] = (time.perf_counter() - turn.started) * 1000
         return AskResult(
             answer=composition.answer,
-            language=lang,
+            language=turn.lang,
             refused=False,
             citations=[CitationOut(**vars(c)) for c in composition.citations],
-            timings_ms={k: round(v, 2) for k, v in timings.items()},
-            notes=notes,
+            timings_ms={k: round(v, 2) for k, v in turn.timings.items()},
+            notes=turn.notes,
             mode="extractive",
             fallback_reason=fallback_reason,
         )
@@ -309,17 +405,34 @@ class Assistant:
         name = " ".join(named) or self.glossary.names[topic][lang]  # the user's own words: "Food Cluster"
         return self.glossary.for_topic(previous, name)
 
-    def _generate(self, question: str, lang: str, passages, on_token: Callable[[str], None] | None) -> AskResult:
+    async def _generate(
+        self, turn: Turn, found: Found, deadline: float, on_token: Callable[[str], None] | None
+    ) -> AskResult:
         """A generated answer citing only the passages it was given, renumbered in order of use."""
-        sources = self.composer.citations_for(passages, lang, self.settings.llm_passages)
-        text, used = self.generator.answer(
-            question, lang, [Source(c.n, c.title, c.section, c.text) for c in sources], on_token
+        assert self.generator is not None
+        sources = self.composer.citations_for(found.passages, turn.lang, self.settings.llm_passages)
+        generated = await self._llm.run(
+            self.generator.answer(
+                turn.question, turn.lang, [Source(c.n, c.title, c.section, c.text) for c in sources], deadline, on_token
+            )
         )
-        renumber = {old: new for new, old in enumerate(used, start=1)}
-        text = CITATION.sub(lambda m: f"[{renumber[int(m.group(1))]}]", text)
+        renumber = {old: new for new, old in enumerate(generated.used, start=1)}
+        text = CITATION.sub(lambda m: f"[{renumber[int(m.group(1))]}]", generated.text)
         by_number = {c.n: c for c in sources}
         citations = [CitationOut(**{**vars(by_number[old]), "n": new}) for old, new in renumber.items()]
-        return AskResult(answer=text, language=lang, refused=False, citations=citations, mode="llm")
+        notes = list(turn.notes)
+        if generated.cut_short:
+            notes.append(messages.text(turn.lang, "llm_cut_short"))
+        turn.timings["total"] = (time.perf_counter() - turn.started) * 1000
+        return AskResult(
+            answer=text,
+            language=turn.lang,  # type: ignore[arg-type]
+            refused=False,
+            citations=citations,
+            mode="llm",
+            notes=notes,
+            timings_ms={k: round(v, 2) for k, v in turn.timings.items()},
+        )
 
     def _refusal(
         self,

