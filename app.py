@@ -12,9 +12,10 @@ import logging
 import chainlit as cl
 
 from assistant import messages
+from assistant.chat_guard import CUT_MARK
 from assistant.language import ui_language
 from assistant.privacy import redact
-from assistant.runtime import get_assistant
+from assistant.runtime import get_assistant, get_chat_guard
 from assistant.schema import AskResult, answer_markdown
 from assistant.settings import get_settings
 from assistant.storage import PrivateDataLayer, make_data_layer
@@ -44,8 +45,8 @@ async def start() -> None:
     cl.user_session.set(HISTORY_KEY, [])
     lang = _session_language()
     starters = [
-        cl.Action(name=STARTER_ACTION, payload={"question": item["message"]}, label=item["label"])
-        for item in messages.messages(lang)["starters"]
+        cl.Action(name=STARTER_ACTION, payload={"index": n}, label=item["label"])
+        for n, item in enumerate(messages.messages(lang)["starters"])
     ]
     text = f"{messages.text(lang, 'welcome')}\n\n_{messages.text(lang, 'disclaimer_short')}_"
     await cl.Message(content=text, actions=starters).send()
@@ -53,8 +54,12 @@ async def start() -> None:
 
 @cl.action_callback(STARTER_ACTION)
 async def on_starter(action: cl.Action) -> None:
-    """A starter button asks its question as if the user had typed it."""
-    question = str(action.payload.get("question", ""))
+    """A starter button asks its question as if the user had typed it (the question is ours, not the client's)."""
+    starters = messages.messages(_session_language())["starters"]
+    index = action.payload.get("index")
+    if not isinstance(index, int) or not 0 <= index < len(starters):
+        return
+    question = str(starters[index]["message"])
     asked = cl.Message(content=question, type="user_message", author="User")
     await asked.send()
     async with cl.Step(name="on_message", type="run", parent_id=asked.id):  # as Chainlit runs on_message
@@ -77,11 +82,23 @@ def source_elements(result: AskResult, client_type: str = "webapp") -> list[cl.T
 
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
-    await answer(message.content)
+    await answer(message.content, truncated=bool((message.metadata or {}).get(CUT_MARK)))
 
 
-async def answer(question: str) -> None:
-    """Answer one question in the chat: stream it, attach its sources, remember it for follow-ups."""
+async def answer(question: str, truncated: bool = False) -> None:
+    """Answer one question in the chat, within the chat's limits (chat_guard): one at a time per connection."""
+    guard = get_chat_guard()
+    session = cl.context.session
+    notice = guard.admit(session)
+    if notice:
+        await cl.Message(content=notice).send()
+        return
+    with guard.answering(session.id):
+        await _answer(question, truncated)
+
+
+async def _answer(question: str, truncated: bool) -> None:
+    """Stream the answer, attach its sources, remember the question for follow-ups."""
     assistant = get_assistant()
     history: list[str] = cl.user_session.get(HISTORY_KEY) or []
     fallback = _session_language()
@@ -92,7 +109,9 @@ async def answer(question: str) -> None:
     def on_token(token: str) -> None:  # called from the worker thread while an LLM answer streams
         loop.call_soon_threadsafe(tokens.put_nowait, token)
 
-    task = asyncio.ensure_future(assistant.aask(question, list(history), fallback_language=fallback, on_token=on_token))
+    task = asyncio.ensure_future(
+        assistant.aask(question, list(history), fallback_language=fallback, on_token=on_token, truncated=truncated)
+    )
     streamed = False
     while not (task.done() and tokens.empty()):
         try:
@@ -112,8 +131,8 @@ async def answer(question: str) -> None:
         cl.user_session.set(HISTORY_KEY, history[-5:])
     text = answer_markdown(result, disclaimer=True)
     reply.elements = source_elements(result, getattr(cl.context.session, "client_type", "webapp"))
-    reply.metadata = {  # for the staff report; the question without personal data
-        "question": redact(question[:500]),
+    reply.metadata = {  # for the staff report; the question without personal data (redacted off the event loop)
+        "question": await asyncio.to_thread(redact, question[:500]),
         "refused": result.refused,
         "language": result.language,
         "mode": result.mode,

@@ -8,9 +8,7 @@ answers in the client's language; nothing here ever needs a 500.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -19,26 +17,25 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from limits import parse as parse_limit
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from assistant import input_policy
 from assistant.language import ui_language
+from assistant.ratelimit import RateLimiter
 from assistant.runtime import get_assistant
 from assistant.schema import AskResult, answer_markdown
 from assistant.settings import Settings, get_settings
 
 MODEL_ID = "cluster-assistant"
 MAX_HISTORY = 20
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 ERRORS = {
     "de": {
         "empty": "Die Frage ist leer.",
         "control": "Die Frage enthält Steuerzeichen (z. B. Nullbytes).",
+        "surrogate": "Die Frage enthält ungültige Zeichen (ein einzelnes UTF-16-Surrogat wie \\ud800).",
         "too_long": "Die Frage ist zu lang (höchstens {limit} Zeichen).",
         "too_large": "Die Anfrage ist zu groß (höchstens {limit} Bytes).",
         "invalid": "Die Anfrage ist ungültig: {reason}",
@@ -49,10 +46,16 @@ ERRORS = {
         "not_found": "Diese Adresse gibt es nicht.",
         "method": "Diese Methode ist hier nicht erlaubt.",
         "http": "Die Anfrage konnte nicht bearbeitet werden.",
+        "feedback_too_long": "Der Kommentar ist zu lang (höchstens {limit} Zeichen).",
+        "feedback_not_yours": "Zu diesem Gespräch kann in dieser Sitzung keine Bewertung abgegeben werden.",
+        "feedback_unknown": "Die bewertete Antwort gibt es nicht (mehr).",
+        "storage_failed": "Ihre Bewertung konnte gerade nicht gespeichert werden. Bitte später erneut versuchen.",
+        "storage_off": "Bewertungen werden nicht gespeichert (STORE_CONVERSATIONS ist aus).",
     },
     "en": {
         "empty": "The question is empty.",
         "control": "The question contains control characters (e.g. null bytes).",
+        "surrogate": "The question contains invalid characters (a lone UTF-16 surrogate such as \\ud800).",
         "too_long": "The question is too long (at most {limit} characters).",
         "too_large": "The request is too large (at most {limit} bytes).",
         "invalid": "The request is invalid: {reason}",
@@ -63,6 +66,11 @@ ERRORS = {
         "not_found": "There is nothing at this address.",
         "method": "This method is not allowed here.",
         "http": "The request could not be processed.",
+        "feedback_too_long": "The comment is too long (at most {limit} characters).",
+        "feedback_not_yours": "This session cannot rate answers of that conversation.",
+        "feedback_unknown": "The rated answer does not exist (any more).",
+        "storage_failed": "Your feedback could not be saved just now. Please try again later.",
+        "storage_off": "Feedback is not stored (STORE_CONVERSATIONS is off).",
     },
 }
 
@@ -101,18 +109,22 @@ def error_response(request: Request, status: int, key: str, detail=None, headers
 
 
 def check_question(text: str, settings: Settings, required: bool = True) -> str:
-    """The text stripped, or an ApiError for control characters, too long, or (if required) empty."""
-    if _CONTROL.search(text):
-        raise ApiError(422, "control")
+    """The text stripped, or an ApiError for control characters or lone surrogates, too long, or (if required)
+    empty."""
+    found = input_policy.problem(text)
+    if found:
+        raise ApiError(422, found)
+    if len(text) > settings.max_question_chars:  # as sent, like the schema's maxLength
+        raise ApiError(422, "too_long", limit=settings.max_question_chars)
     text = text.strip()
     if required and not text:
         raise ApiError(422, "empty")
-    if len(text) > settings.max_question_chars:
-        raise ApiError(422, "too_long", limit=settings.max_question_chars)
     return text
 
 
 # What check_question accepts, stated in the OpenAPI schema (the check itself gives the clearer message).
+# Lone surrogates are refused too, but a JSON Schema pattern cannot say so: its regex sees UTF-16 code
+# units, in which every character beyond U+FFFF is a surrogate pair.
 _NOT_CONTROL = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]"
 QUESTION_PATTERN = rf"^{_NOT_CONTROL}*[^\s\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]{_NOT_CONTROL}*$"
 NO_CONTROL_PATTERN = rf"^{_NOT_CONTROL}*$"
@@ -150,10 +162,18 @@ class ChatMessage(BaseModel):
     @field_validator("content", mode="before")
     @classmethod
     def flatten_parts(cls, value):
-        """OpenAI clients may send content as a list of {"type": "text", "text": ...} parts."""
-        if isinstance(value, list):
-            return " ".join(p.get("text", "") for p in value if isinstance(p, dict) and p.get("type") == "text")
-        return value
+        """OpenAI clients may send content as a list of {"type": "text", "text": ...} parts (others are ignored)."""
+        if not isinstance(value, list):
+            return value
+        texts = []
+        for part in value:
+            if not isinstance(part, dict):
+                raise ValueError("each content part must be an object")
+            if part.get("type") == "text":
+                if not isinstance(part.get("text"), str):
+                    raise ValueError("the text of a text part must be a string")
+                texts.append(part["text"])
+        return " ".join(texts)
 
 
 def chat_messages_schema(settings: Settings) -> dict:
@@ -220,70 +240,80 @@ class ModelsOut(BaseModel):
 
 
 class Guard:
-    """API keys and the per-client rate limit, as a FastAPI dependency."""
+    """API keys, throttled wrong keys and the per-client rate limit, as a FastAPI dependency."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, limiter: RateLimiter) -> None:
+        self.settings = settings
         self.keys = {k for k in settings.api_keys if k}
-        self.limit = parse_limit(settings.rate_limit) if settings.rate_limit not in ("", "0") else None
-        self.limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage)) if self.limit else None
+        self.limiter = limiter
 
     async def __call__(self, request: Request) -> None:
         supplied = request.headers.get("x-api-key") or ""
         auth = request.headers.get("authorization") or ""
         if auth.lower().startswith("bearer "):
             supplied = supplied or auth[7:].strip()
+        # the client address after trusted proxies only (FORWARDED_ALLOW_IPS); hashed by the limiter
+        address = request.client.host if request.client else "unknown"
         if self.keys and supplied not in self.keys:
+            wait = self.limiter.hit(self.settings.auth_failure_limit, "auth-failure", address)
+            if wait is not None:  # guessing keys: slowed down like any other excess
+                raise ApiError(429, "rate_limited", headers={"Retry-After": str(wait)}, seconds=wait)
             raise ApiError(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
-        if self.limiter and self.limit:
-            # the client is its API key or its address, hashed: neither is stored in clear or logged
-            who = supplied if supplied in self.keys else (request.client.host if request.client else "unknown")
-            key = hashlib.sha256(who.encode()).hexdigest()[:16]
-            if not self.limiter.hit(self.limit, key):
-                reset, _remaining = self.limiter.get_window_stats(self.limit, key)
-                seconds = max(1, int(reset - time.time()) + 1)
-                raise ApiError(429, "rate_limited", headers={"Retry-After": str(seconds)}, seconds=seconds)
+        wait = self.limiter.hit(self.settings.rate_limit, "api", supplied if supplied in self.keys else address)
+        if wait is not None:
+            raise ApiError(429, "rate_limited", headers={"Retry-After": str(wait)}, seconds=wait)
 
 
 class BodyLimit:
-    """ASGI middleware: 413 for API request bodies over MAX_BODY_BYTES, counted as they arrive."""
+    """ASGI middleware: every request body (API, chat routes, socket.io polling) is read up to
+    MAX_BODY_BYTES before the app sees it; a larger one, declared or chunked, gets 413 without
+    reading the rest."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(("/api/", "/v1/")):
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared and declared.isdigit() and int(declared) > self.limit:
-            return await self._reject(scope, receive, send)
-        received = 0
-
-        async def counting_receive() -> Message:
-            nonlocal received
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            return await self._reject(scope, send)
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise _TooLarge
-            return message
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                return await self._reject(scope, send)
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        replayed = False
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except _TooLarge:
-            await self._reject(scope, receive, send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        await error_response(request, 413, "too_large", limit=self.limit)(scope, receive, send)
+        await self.app(scope, replay, send)
+
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        async def nothing() -> Message:
+            return {"type": "http.disconnect"}
+
+        request = Request(scope, nothing)
+        headers = {"Connection": "close"}  # the unread rest of the body is not worth reading
+        response = error_response(request, 413, "too_large", headers=headers, limit=self.limit)
+        await response(scope, nothing, send)
 
 
-class _TooLarge(Exception):
-    pass
-
-
-def build_router(settings: Settings) -> APIRouter:
-    guard = Guard(settings)
+def build_router(settings: Settings, limiter: RateLimiter) -> APIRouter:
+    guard = Guard(settings, limiter)
     router = APIRouter(dependencies=[Depends(guard)], responses=ERROR_RESPONSES)
 
     @router.post("/api/ask", response_model=AskResult, tags=["ask"])

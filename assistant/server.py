@@ -12,30 +12,75 @@ import contextlib
 import logging
 import os
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from assistant import storage
 from assistant.api import BodyLimit, build_router, install_error_handlers
-from assistant.runtime import get_assistant
+from assistant.chat_guard import SocketOrigins
+from assistant.feedback import build_feedback_router
+from assistant.runtime import get_assistant, get_chat_guard, get_limiter
 from assistant.settings import PROJECT_ROOT, get_settings
-from assistant.webui import configure_chainlit, keep_page_local, logo_path, protect_logs, theme_for
+from assistant.webui import configure_chainlit, keep_page_local, logo_path, protect_logs
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 24 * 3600
+HEALTH_CHECK_SECONDS = 3.0  # a health check that waits longer for the index or the database reports it unusable
 
 
 class Health(BaseModel):
-    status: str
-    index_loaded: bool
+    status: Literal["ok", "degraded"] = Field(description="'degraded' (with status 503) when a problem is listed.")
+    index_loaded: bool = Field(description="The index answers queries and holds every passage.")
     embedder: str
     chunks: int
     llm_mode: str
-    storage: str
+    storage: str = Field(description="'postgresql', 'sqlite' or 'off' (STORE_CONVERSATIONS=false).")
+    storage_ok: bool = Field(description="The database answers and the latest write succeeded.")
+    problems: list[str] = Field(default_factory=list)
+
+
+async def _checked(check, *args) -> bool:
+    """A health check's outcome, False when it raises or takes longer than HEALTH_CHECK_SECONDS."""
+    try:
+        return bool(await asyncio.wait_for(check(*args), HEALTH_CHECK_SECONDS))
+    except Exception:  # noqa: BLE001 - any failure of a check means: not usable
+        log.exception("health check failed")
+        return False
+
+
+async def health_report() -> Health:
+    """The real state of the index and the storage."""
+    from chainlit.data import get_data_layer
+
+    settings = get_settings()
+    assistant = get_assistant()
+    problems = []
+    index_ok = await _checked(run_in_threadpool, assistant.index_ok)
+    if not index_ok:
+        problems.append("index: not answering or incomplete")
+    storage_ok = True
+    layer = get_data_layer()
+    if settings.store_conversations and isinstance(layer, storage.PrivateDataLayer):
+        storage_ok = await _checked(layer.usable)
+        if not storage_ok:
+            problems.append(f"storage: {layer.last_write.error or 'unreachable'}")
+    return Health(
+        status="degraded" if problems else "ok",
+        index_loaded=index_ok,
+        embedder=assistant.embedder.id,
+        chunks=assistant.chunk_count,
+        llm_mode=assistant.settings.llm_provider if assistant.generator else "extractive",
+        storage=("postgresql" if "postgres" in storage.database_url(settings) else "sqlite")
+        if settings.store_conversations
+        else "off",
+        storage_ok=storage_ok,
+        problems=problems,
+    )
 
 
 async def _purge_daily() -> None:
@@ -82,8 +127,10 @@ def create_app() -> FastAPI:
     os.environ.setdefault("CHAINLIT_APP_ROOT", str(PROJECT_ROOT))
     protect_logs()
     configure_chainlit(settings)
+    limiter = get_limiter()
     app = FastAPI(title="Cluster Assistant", version="0.1.0", lifespan=lifespan)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SocketOrigins, allowed=settings.allowed_origins)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.allowed_origins,
@@ -92,22 +139,21 @@ def create_app() -> FastAPI:
         allow_headers=["*"],
     )
 
-    @app.get("/api/health", response_model=Health, tags=["status"])
-    async def health() -> Health:
-        """Whether the index is loaded, with which embedder and how many passages; open without an API key."""
-        assistant = get_assistant()
-        return Health(
-            status="ok",
-            index_loaded=True,
-            embedder=assistant.embedder.id,
-            chunks=assistant.chunk_count,
-            llm_mode=assistant.settings.llm_provider if assistant.generator else "extractive",
-            storage=("postgresql" if "postgres" in storage.database_url(settings) else "sqlite")
-            if settings.store_conversations
-            else "off",
-        )
+    @app.api_route(
+        "/api/health",
+        methods=["GET", "HEAD"],
+        response_model=Health,
+        tags=["status"],
+        responses={503: {"model": Health, "description": "The index or the storage is unusable."}},
+    )
+    async def health() -> JSONResponse:
+        """Whether the index answers, with which embedder and how many passages, and whether storage works
+        (503 when either does not); open without an API key."""
+        report = await health_report()
+        return JSONResponse(report.model_dump(), status_code=503 if report.problems else 200)
 
-    app.include_router(build_router(settings))
+    app.include_router(build_router(settings, limiter))
+    app.include_router(build_feedback_router(settings, limiter))
     install_error_handlers(app)
 
     async def api_fallback(request: Request) -> None:
@@ -129,14 +175,11 @@ def create_app() -> FastAPI:
     async def logo(theme: str = "light") -> FileResponse:
         return FileResponse(logo_path("dark" if theme == "dark" else "light"))
 
-    @app.get("/public/theme.json", include_in_schema=False)
-    async def theme(request: Request) -> dict:
-        return theme_for(str(request.base_url))
-
     from chainlit.utils import mount_chainlit
 
     mount_chainlit(app=app, target=str(PROJECT_ROOT / "app.py"), path="/")
     keep_page_local()
+    get_chat_guard().install()
     return app
 
 
@@ -151,4 +194,9 @@ def serve(host: str | None = None, port: int | None = None) -> None:
         port=port or settings.port,
         log_level=settings.log_level.lower(),
         access_log=False,  # access logs would record client IPs
+        # the client address comes from X-Forwarded-For only when a listed proxy sends it
+        proxy_headers=bool(settings.forwarded_allow_ips.strip()),
+        forwarded_allow_ips=settings.forwarded_allow_ips.strip() or "",
+        ws_max_size=settings.max_body_bytes,  # a chat message over the socket is bounded like a request body
+        timeout_graceful_shutdown=5,
     )

@@ -20,26 +20,39 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(env: dict[str, str], port: int) -> subprocess.Popen:
-    """`assistant serve` on 127.0.0.1:port, returned once /api/health answers (fails the test otherwise)."""
+def start_app(env: dict[str, str], port: int, log: Path | None = None) -> subprocess.Popen:
+    """`assistant serve` on 127.0.0.1:port, returned once /api/health answers (fails the test otherwise).
+
+    With `log`, the server writes its output to that file (a pipe nobody reads would fill up); `stop` returns it.
+    """
+    out = log.open("w", encoding="utf-8") if log else subprocess.PIPE
     proc = subprocess.Popen(
         [EXE, "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=out,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    deadline = time.time() + 120
+    proc.log_path = log  # type: ignore[attr-defined]
+    deadline = time.time() + 180
     while time.time() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
+            pytest.fail(f"server exited: {read_log(proc)}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
                 return proc
         except httpx.HTTPError:
             time.sleep(0.5)
     proc.kill()
-    pytest.fail("server did not start within 120 s")
+    pytest.fail(f"server did not start within 180 s: {read_log(proc)[-2000:]}")
+
+
+def read_log(proc: subprocess.Popen) -> str:
+    """What the server has logged so far (only for servers started with a log file, or after it exited)."""
+    path = getattr(proc, "log_path", None)
+    if path is not None:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    return proc.stdout.read() if proc.stdout and proc.poll() is not None else ""
 
 
 def stop(proc: subprocess.Popen) -> str:
@@ -50,4 +63,4 @@ def stop(proc: subprocess.Popen) -> str:
     except subprocess.TimeoutExpired:
         proc.kill()
         output, _ = proc.communicate()
-    return output or ""
+    return read_log(proc) if getattr(proc, "log_path", None) else output or ""
