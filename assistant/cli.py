@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -103,10 +104,10 @@ def _open_assistant(settings: Settings | None = None):
         with progress:
             assistant = Assistant(settings or get_settings(), progress=update)
     except IndexUnavailable as exc:
-        err.print(f"[red]error[/red] {exc}", highlight=False)
+        err.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     except ValueError as exc:  # e.g. an unknown EMBEDDER
-        err.print(f"[red]error[/red] {exc}", highlight=False)
+        err.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     if assistant.index_update is not None:
         _print_summary(assistant.index_update)
@@ -137,14 +138,14 @@ def build_index(
             settings.embedder, settings.embedder_prefixes, settings.embedder_threads, settings.max_query_tokens
         )
     except ValueError as exc:
-        err.print(f"[red]error[/red] {exc}", highlight=False)
+        err.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     progress, update = _progress_bar()
     try:
         with progress:
             summary = update_index(settings, embedder, update, rebuild=rebuild)
     except IndexUnavailable as exc:
-        err.print(f"[red]error[/red] {exc}", highlight=False)
+        err.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     _print_summary(summary)
 
@@ -209,7 +210,7 @@ def evaluate(
     try:
         questions = load_questions(file)
     except ValueError as exc:
-        err.print(f"[red]error[/red] {exc}", highlight=False)
+        err.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     assistant = _open_assistant()
     records = run_eval(lambda q, h: assistant.ask(q, h).model_dump(), questions)
@@ -353,12 +354,28 @@ def show_settings(
     out.print(table)
 
 
+def _settings_or_exit() -> Settings:
+    """The settings, or one line per invalid setting and exit code 2 (not a traceback)."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error.get("loc", ())).upper() or "settings"
+            err.print(f"[red]error[/red] invalid setting {name}: {error.get('msg')}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
+
+
 def main() -> None:
     """Console-script entry point."""
+    from assistant.webui import scrub_chainlit_env
+
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    logging.basicConfig(level=get_settings().log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    for name in scrub_chainlit_env():
+        err.print(f"note: ignoring the environment variable {name} (Chainlit would read it as its configuration)")
+    settings = _settings_or_exit()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("bm25s", "chromadb", "httpx", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     app()

@@ -8,9 +8,15 @@ summarises questions, refusals and negative feedback for staff.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 import datetime as dt
 import json
+import logging
+import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -44,6 +50,7 @@ SQLITE_SCHEMA = [
        FOREIGN KEY ("threadId") REFERENCES threads("id") ON DELETE CASCADE)""",
     'CREATE INDEX IF NOT EXISTS steps_thread ON steps ("threadId")',
     'CREATE INDEX IF NOT EXISTS threads_created ON threads ("createdAt")',
+    'CREATE TABLE IF NOT EXISTS health_probe ("id" INT PRIMARY KEY, "at" DOUBLE PRECISION)',  # see usable()
 ]
 # The same tables with PostgreSQL types, as Chainlit's SQLAlchemy data layer expects them there.
 POSTGRES_SCHEMA = [
@@ -67,6 +74,7 @@ POSTGRES_SCHEMA = [
        FOREIGN KEY ("threadId") REFERENCES threads("id") ON DELETE CASCADE)""",
     'CREATE INDEX IF NOT EXISTS steps_thread ON steps ("threadId")',
     'CREATE INDEX IF NOT EXISTS threads_created ON threads ("createdAt")',
+    'CREATE TABLE IF NOT EXISTS health_probe ("id" INT PRIMARY KEY, "at" DOUBLE PRECISION)',  # see usable()
 ]
 
 
@@ -81,20 +89,102 @@ def database_url(settings: Settings) -> str:
     return f"sqlite+aiosqlite:///{settings.data_dir / 'chat.db'}"
 
 
+log = logging.getLogger(__name__)
+# Thread metadata worth keeping (Chainlit stores the whole session, chat settings a client sent included)
+THREAD_METADATA = ("history", "client_type")
+USER_STEP_METADATA = ("location", "truncated")  # what a user's message may carry (the chat guard sets these)
+
+
+class StorageFailed(RuntimeError):
+    """A write the caller must not report as done (feedback) failed; the message names the error class only."""
+
+
+_strict: contextvars.ContextVar[bool] = contextvars.ContextVar("strict_storage", default=False)
+
+
+@contextlib.contextmanager
+def strict() -> Iterator[None]:
+    """Inside this block a failed database statement raises StorageFailed instead of being logged and ignored."""
+    token = _strict.set(True)
+    try:
+        yield
+    finally:
+        _strict.reset(token)
+
+
+def _error_code(exc: BaseException) -> str:
+    """The database's own error code ("SQLITE_FULL", SQLSTATE "53100"), never the statement or its values."""
+    orig = getattr(exc, "orig", None) or exc
+    code = getattr(orig, "sqlite_errorname", None) or getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return f"{type(orig).__name__}{f' {code}' if code else ''}"
+
+
+@dataclass
+class WriteState:
+    """The outcome of the latest write, for /api/health."""
+
+    ok: bool = True
+    error: str | None = None
+    at: float | None = None
+
+
 class PrivateDataLayer(SQLAlchemyDataLayer):
-    """Chainlit's data layer, with personal data removed from everything it writes."""
+    """Chainlit's data layer, with personal data removed from everything it writes (off the event loop),
+    errors logged without the statement's values, and failed writes visible to health checks."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.last_write = WriteState()
+
+    async def execute_sql(self, query: str, parameters: dict):
+        """Chainlit's execute_sql, but a failure is logged by error class only (SQLAlchemy's message holds the
+        values: questions, comments) and raises StorageFailed inside `strict()`."""
+        writing = not query.lstrip().upper().startswith("SELECT")
+        async with self.async_session() as session:
+            try:
+                await session.begin()
+                result = await session.execute(text(query), parameters)
+                await session.commit()
+                rows = [dict(row._mapping) for row in result.fetchall()] if result.returns_rows else None
+            except Exception as exc:  # noqa: BLE001 - as Chainlit: a failed write must not end the chat
+                await session.rollback()
+                operation = " ".join(query.split()[:3])
+                code = _error_code(exc)
+                log.error("database %s failed: %s", operation, code)
+                if writing:
+                    self.last_write = WriteState(ok=False, error=code, at=time.time())
+                if _strict.get():
+                    raise StorageFailed(code) from None
+                return None
+        if writing:
+            self.last_write = WriteState(ok=True, at=time.time())
+        return self.clean_result(rows) if rows is not None else result.rowcount
 
     async def create_step(self, step_dict):
+        step_dict = await asyncio.to_thread(self._private_step, dict(step_dict))
+        return await super().create_step(step_dict)
+
+    @staticmethod
+    def _private_step(step_dict: dict) -> dict:
+        """The step as stored: what a user wrote without personal data, metadata of the embedding page
+        without its query string."""
+        user_text = step_dict.get("type") in ("user_message", "run")
         for key in ("input", "output", "name"):
-            if isinstance(step_dict.get(key), str) and step_dict.get("type") in ("user_message", "run"):
+            if isinstance(step_dict.get(key), str) and user_text:
                 step_dict[key] = redact(step_dict[key])
         metadata = step_dict.get("metadata")
         if isinstance(metadata, dict):
+            if step_dict.get("type") == "user_message":
+                metadata = {k: v for k, v in metadata.items() if k in USER_STEP_METADATA}
             metadata = redact_all(metadata)
             if isinstance(metadata.get("location"), str):  # the embedding page: no query string or fragment
                 metadata["location"] = urlsplit(metadata["location"])._replace(query="", fragment="").geturl()
             step_dict["metadata"] = metadata
-        return await super().create_step(step_dict)
+        return step_dict
+
+    async def create_element(self, element) -> None:
+        """Source elements are not stored: the answer text keeps its citations, and there is no file storage."""
+        return None
 
     async def update_thread(
         self,
@@ -104,12 +194,54 @@ class PrivateDataLayer(SQLAlchemyDataLayer):
         metadata: dict | None = None,
         tags: list[str] | None = None,
     ):
-        # the session (e.g. the question history) is stored as thread metadata: redact all of it
-        return await super().update_thread(thread_id, redact(name), user_id, redact_all(metadata), tags)
+        # the session is stored as thread metadata: only the question history, without personal data
+        if metadata is not None:
+            metadata = {k: v for k, v in metadata.items() if k in THREAD_METADATA}
+        name, metadata = await asyncio.to_thread(lambda: (redact(name), redact_all(metadata)))
+        return await super().update_thread(thread_id, name, user_id, metadata, tags)
 
     async def upsert_feedback(self, feedback: Feedback) -> str:
-        feedback.comment = redact(feedback.comment)
-        return await super().upsert_feedback(feedback)
+        """Store a vote; raises StorageFailed when it was not stored (the user is told, not thanked)."""
+        feedback.comment = await asyncio.to_thread(redact, feedback.comment)
+        with strict():
+            return await super().upsert_feedback(feedback)
+
+    async def delete_feedback(self, feedback_id: str) -> bool:
+        with strict():
+            return await super().delete_feedback(feedback_id)
+
+    async def step_thread(self, step_id: str) -> str | None:
+        """The thread a step belongs to, or None when there is no such step (StorageFailed if unreadable)."""
+        with strict():
+            rows = await self.execute_sql('SELECT "threadId" FROM steps WHERE "id" = :id', {"id": step_id})
+        return str(rows[0]["threadId"]) if rows else None
+
+    async def feedback_thread(self, feedback_id: str) -> str | None:
+        """The thread a stored feedback belongs to, or None (StorageFailed if unreadable)."""
+        with strict():
+            rows = await self.execute_sql('SELECT "threadId" FROM feedbacks WHERE "id" = :id', {"id": feedback_id})
+        return str(rows[0]["threadId"]) if rows else None
+
+    async def usable(self) -> bool:
+        """Whether the database answers, and takes writes again if the latest one failed (for health checks).
+
+        Writing is probed only after a failure, so a health check on a working database stays a read;
+        without the probe an instance taken out of rotation would never see a write succeed again.
+        """
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(text("SELECT 1"))
+                if not self.last_write.ok:
+                    await conn.execute(text('DELETE FROM health_probe WHERE "id" = 1'))
+                    await conn.execute(
+                        text('INSERT INTO health_probe ("id", "at") VALUES (1, :at)'), {"at": time.time()}
+                    )
+        except Exception as exc:  # noqa: BLE001 - whatever the driver raises: not usable
+            log.error("database check failed: %s", _error_code(exc))
+            return False
+        if not self.last_write.ok:
+            self.last_write = WriteState(ok=True, at=time.time())
+        return True
 
 
 def make_data_layer(settings: Settings) -> PrivateDataLayer | None:
@@ -151,6 +283,9 @@ async def purge(settings: Settings, days: int | None = None, now: dt.datetime | 
                         {f"i{n}": v for n, v in enumerate(ids)},
                     )
             await conn.execute(text('DELETE FROM threads WHERE "createdAt" < :c'), {"c": cutoff})
+            # rows whose thread is gone (or never was): nothing would ever purge them otherwise
+            for table in ("feedbacks", "elements", "steps"):
+                await conn.execute(text(f'DELETE FROM {table} WHERE "threadId" NOT IN (SELECT "id" FROM threads)'))
         return len(old)
     finally:
         await engine.dispose()
@@ -193,9 +328,11 @@ async def report(settings: Settings, days: int = 30, top: int = 10) -> Report:
     try:
         async with engine.connect() as conn:
             rows = await conn.execute(
+                # only answers the server wrote: an assistant message inside the run of a question
                 text(
-                    'SELECT "parentId", "createdAt", "metadata", "output" FROM steps '
-                    'WHERE "type" = \'assistant_message\' AND "createdAt" >= :s'
+                    'SELECT a."parentId", a."createdAt", a."metadata", a."output" FROM steps a '
+                    'JOIN steps r ON r."id" = a."parentId" AND r."type" = \'run\' '
+                    'WHERE a."type" = \'assistant_message\' AND a."createdAt" >= :s'
                 ),
                 {"s": since},
             )

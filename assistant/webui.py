@@ -7,16 +7,54 @@ and fonts come from public/fonts.css (system fonts).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import os
 import re
 from pathlib import Path
-from urllib.parse import urljoin
 
 from assistant.settings import PROJECT_ROOT, Settings
 
 THEME_FILE = PROJECT_ROOT / "public" / "theme.json"
-_IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b|\[?[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\]?(?::\d+)?")
+# Candidates for addresses; only those `ipaddress` accepts are masked ("16:54:58" is a time, not IPv6).
+_IP_CANDIDATE = re.compile(
+    r"(?<![\w.:])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\w.])"
+    r"|(?<![\w:\[])\[?(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?:%\w+)?\]?(?::\d{1,5})?(?![\w:])"
+)
+
+
+def mask_ips(text: str) -> str:
+    """The text with every real IPv4 or IPv6 address (with or without a port) replaced by [ip]."""
+
+    def mask(match: re.Match[str]) -> str:
+        candidate = match.group(0)
+        host = candidate
+        if host.startswith("["):
+            host = host[1:].split("]", 1)[0]
+        elif host.count(":") == 1 and "." in host:  # IPv4 with a port
+            host = host.split(":", 1)[0]
+        try:
+            ipaddress.ip_address(host.split("%", 1)[0])
+        except ValueError:
+            return candidate
+        return "[ip]"
+
+    return _IP_CANDIDATE.sub(mask, text)
+
+
+# Top-level fields of Chainlit's config (a pydantic BaseSettings without prefix): an environment variable of
+# the same name ("PROJECT=foo", common in CI systems) makes importing Chainlit fail with a traceback.
+CHAINLIT_CONFIG_FIELDS = ("root", "run", "features", "ui", "project", "code")
+
+
+def scrub_chainlit_env(environ: dict[str, str] | None = None) -> list[str]:
+    """Remove environment variables that Chainlit would read as its own configuration; returns their names."""
+    environ = os.environ if environ is None else environ
+    found = [name for name in environ if name.lower() in CHAINLIT_CONFIG_FIELDS]
+    for name in found:
+        del environ[name]
+    return found
 
 
 def load_theme(path: Path = THEME_FILE) -> dict:
@@ -65,24 +103,22 @@ def logo_path(variant: str) -> Path:
     return path if path.is_relative_to(public) and path.is_file() else public / "logo_light.svg"
 
 
-def theme_for(base_url: str) -> dict:
-    """The theme as the widget needs it: font URLs absolute, because the widget resolves relative
-    ones against the host page (and without custom fonts it would load Google Fonts)."""
-    theme = load_theme()
-    fonts = theme.get("custom_fonts") or ["/public/fonts.css"]
-    theme["custom_fonts"] = [urljoin(base_url, f) for f in fonts]
-    return theme
-
-
 class RedactIPs(logging.Filter):
     """Masks IP addresses in log records (uvicorn logs the client address of websocket connections)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(_IP.sub("[ip]", a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask_ips(a) if isinstance(a, str) else _mask_address(a) for a in record.args)
         if isinstance(record.msg, str):
-            record.msg = _IP.sub("[ip]", record.msg)
+            record.msg = mask_ips(record.msg)
         return True
+
+
+def _mask_address(value: object) -> object:
+    """uvicorn logs client addresses as (host, port) tuples."""
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
+        return ("[ip]", value[1]) if mask_ips(value[0]) == "[ip]" else value
+    return value
 
 
 def protect_logs() -> None:
