@@ -55,7 +55,9 @@ DISTINCTIVE_WORDS = frozenset(
     "the what who whose which how where when why does did are were been has have this that these those "
     "there about please with from tell could should would any anything".split()
 )
-_QUOTED = re.compile(r"„[^“”]*[“”]|“[^”]*”|\"[^\"]*\"|«[^»]*»|»[^«]*«|(?<!\w)'[^']*'(?!\w)")
+_QUOTED = re.compile(  # bounded like retrieval.QUOTE_CHARS, so that unclosed quotes cost no rescans
+    r"„[^“”„]{0,200}[“”]|“[^”“]{0,200}”|\"[^\"]{0,200}\"|«[^»«]{0,200}»|»[^«»]{0,200}«|(?<!\w)'[^']{0,200}'(?!\w)"
+)
 _WORDS = re.compile(r"(?u)\b\w+\b")
 
 

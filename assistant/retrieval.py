@@ -48,7 +48,12 @@ class RetrievalResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
-_QUOTES = re.compile(r"„([^“”]+)[“”]|“([^”]+)”|\"([^\"]+)\"|«([^»]+)»|»([^«]+)«|(?<!\w)'([^']+)'(?!\w)")
+# A quoted phrase is at most QUOTE_CHARS long: unbounded, "„a„a„a…" made every opening quote scan to the end.
+QUOTE_CHARS = 200
+_Q = f"{{1,{QUOTE_CHARS}}}"
+_QUOTES = re.compile(
+    rf"„([^“”„]{_Q})[“”]|“([^”“]{_Q})”|\"([^\"]{_Q})\"|«([^»«]{_Q})»|»([^«»]{_Q})«|(?<!\w)'([^']{_Q})'(?!\w)"
+)
 
 
 def quoted_phrases(text: str) -> list[str]:

@@ -17,6 +17,7 @@ import yaml
 KINDS = ("greeting", "thanks", "goodbye", "language")
 _NOT_WORD = re.compile(r"[^\w\s]+")
 MAX_CHARS = 60  # anything longer carries more than a greeting
+EDGE_CHARS = 120  # greetings and thanks are looked for this far into a message and this far from its end
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,11 @@ class SmallTalkPatterns:
         "Hallo, welche Cluster gibt es?" was refused: the greeting is no word of the corpus and pulled
         the question towards the out-of-scope examples.
         """
-        core = self.trailing.sub("", self.leading.sub("", message, count=1), count=1).strip()
+        head, rest = message[:EDGE_CHARS], message[EDGE_CHARS:]
+        core = self.leading.sub("", head, count=1) + rest
+        # only the end can hold a closing phrase: the pattern tried at every position of "......" was quadratic
+        body, tail = core[:-EDGE_CHARS], core[-EDGE_CHARS:]
+        core = (body + self.trailing.sub("", tail, count=1)).strip()
         return core if any(ch.isalpha() for ch in core) else message
 
 

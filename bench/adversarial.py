@@ -42,6 +42,8 @@ def adversarial_inputs(limit: int = 2000) -> dict[str, str]:
         "digits and dots": ("0." * limit)[:limit],
         "markup": ("<b>Hafen</b>" * limit)[:limit],
         "emoji": "🚢" * (limit // 2),
+        "full stops": "." * (limit - 1) + "?",
+        "open quotes": ("„Hafen" * limit)[:limit],
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import string
+import time
 
 import pytest
 
@@ -53,3 +54,25 @@ def test_language_detection_reads_a_sample() -> None:
 )
 def test_has_word(text: str, word: bool) -> None:
     assert has_word(text) is word
+
+
+@pytest.mark.parametrize("unit", [".", ". ", ", ", "!?", "„a", "„", '"a', "«a"])
+def test_small_talk_and_quote_patterns_cost_grows_linearly(unit: str) -> None:
+    """Runs of punctuation or unclosed quotes made the closing-phrase and quote patterns rescan the text."""
+    from assistant.messages import PROMPTS_DIR
+    from assistant.retrieval import quoted_phrases
+    from assistant.smalltalk import load_smalltalk
+
+    smalltalk = load_smalltalk(PROMPTS_DIR / "smalltalk.yaml")
+
+    def seconds(n: int) -> float:
+        text = unit * (n // len(unit))
+        started = time.perf_counter()
+        smalltalk.strip(text)
+        quoted_phrases(text)
+        language.detect_language(text)
+        return time.perf_counter() - started
+
+    small = min(seconds(1_000) for _ in range(3))
+    large = min(seconds(8_000) for _ in range(3))
+    assert large < 20 * small + 0.01, (unit, small, large)  # quadratic would be 64x

@@ -34,6 +34,8 @@ ADVERSARIAL = {
     "random letters": " ".join("".join(random.choices(string.ascii_lowercase, k=8)) for _ in range(222))[:2000],
     "real words": " ".join(random.choice(["Hafen", "Luftfahrt", "Wasserstoff", "Logistik"]) for _ in range(200))[:2000],
     "one long word": "x" * 2000,
+    "full stops": "." * 1999 + "?",  # the closing-phrase pattern for small talk was tried at every position
+    "open quotes": "„Hafen" * 333,  # so was every unclosed quote
 }
 
 
