@@ -21,6 +21,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from assistant.messages import PROMPTS_DIR
+from assistant.sentences import ends_in_abbreviation
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -112,38 +113,34 @@ def format_sources(sources: Sequence[Source]) -> str:
 class CitationFilter:
     """Drops citation markers that name no passage, also while tokens stream in.
 
-    A "[" starts holding text back until the marker closes (or clearly is no marker),
-    so an invalid "[7]" never reaches the user even mid-stream.
+    A "[" starts holding text back until the marker closes (or clearly is no marker), so an invalid
+    "[7]" never reaches the user even mid-stream; removal repeats until nothing changes, so that
+    "[1[7]0]" cannot turn into a "[10]" that names no passage.
     """
 
     def __init__(self, valid: set[int]) -> None:
         self.valid = valid
         self.pending = ""
-        self.used: list[int] = []
 
     def _clean(self, text: str) -> str:
-        def keep(match: re.Match[str]) -> str:
-            n = int(match.group(1))
-            if n in self.valid:
-                if n not in self.used:
-                    self.used.append(n)
-                return match.group(0)
-            return ""
-
-        return CITATION.sub(keep, text)
+        while True:
+            cleaned = CITATION.sub(lambda m: m.group(0) if int(m.group(1)) in self.valid else "", text)
+            if cleaned == text:
+                return cleaned
+            text = cleaned
 
     def feed(self, token: str) -> str:
-        text = self.pending + token
-        cut = text.rfind("[")
-        if cut != -1 and "]" not in text[cut:] and re.fullmatch(r"\[\d{0,3}", text[cut:]):
-            self.pending, text = text[cut:], text[:cut]
-        else:
-            self.pending = ""
-        return self._clean(text)
+        text = self._clean(self.pending + token)
+        open_marker = _OPEN_MARKER.search(text)  # "…[1" may still become "[12]": hold it back
+        self.pending, text = (text[open_marker.start() :], text[: open_marker.start()]) if open_marker else ("", text)
+        return text
 
     def flush(self) -> str:
         text, self.pending = self.pending, ""
         return self._clean(text)
+
+
+_OPEN_MARKER = re.compile(r"\[\d{0,3}$")
 
 
 def tidy(text: str) -> str:
@@ -155,60 +152,75 @@ def tidy(text: str) -> str:
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 
-class CitedRelease:
-    """Lets generated text out sentence by sentence, and only sentences that are backed by a citation.
+def _sentence_ends(text: str) -> list[tuple[int, int]]:
+    """(end of sentence, start of the next) for every complete sentence of streamed text: at a line break, or
+    after . ! ? followed by white space unless the dot ends an abbreviation ("z. B.", "e.V.")."""
+    ends, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        if match.group(0).startswith("\n") or not ends_in_abbreviation(text[start : match.start()]):
+            ends.append((match.start(), match.end()))
+            start = match.end()
+    return ends
 
-    Text is held until a sentence carrying a valid citation completes; then it goes out together with
-    the sentences before it that the citation closes ("A. B [1]."). Trailing sentences that no
-    citation follows are never released, so a stream can be cut off at any point and what the
-    user saw is a cited answer.
+
+class CitedRelease:
+    """Lets generated text out sentence by sentence, and only sentences that carry a valid citation.
+
+    A sentence is held until it is complete; it goes out if it cites a passage and is dropped if it
+    does not (the prompt asks for a citation in every sentence and list item). So a stream can be cut
+    off at any point and what the user saw is cited, sentence for sentence. Citation numbers are
+    renumbered in order of first use as they go out, so the text a client streamed is the final text.
     """
 
     def __init__(self) -> None:
         self.pending = ""
-        self._gap = ""
         self.released: list[str] = []
+        self.renumber: dict[int, int] = {}  # passage number given to the LLM -> number shown
 
     def feed(self, text: str) -> str:
-        """Take more text; return what may go out now (up to the last complete sentence holding a citation)."""
+        """Take more text; return the complete, cited sentences that may go out now."""
         self.pending += text
-        last = start = 0
-        for match in _SENTENCE_END.finditer(self.pending):
-            if CITATION.search(self.pending, start, match.start()):
-                last = match.end()
-            start = match.end()
-        return self._release(last) if last else ""
+        out, start = [], 0
+        for end, following in _sentence_ends(self.pending):
+            out.append(self._take(self.pending[start:end]))
+            start = following
+        self.pending = self.pending[start:]
+        return "".join(out)
 
     def finish(self) -> str:
-        """The rest, if a citation backs it; else it is dropped."""
-        if CITATION.search(self.pending):
-            return self._release(len(self.pending))
-        self.pending = ""
-        return ""
+        """The last sentence, if it cites a passage."""
+        text, self.pending = self.pending, ""
+        return self._take(text)
 
-    def _release(self, upto: int) -> str:
-        """Release pending[:upto]; whitespace after it goes out only with the next release, so the released
-        pieces joined are exactly the final text."""
-        piece = tidy(self.pending[:upto])
-        self.pending = self.pending[upto:]
-        body = piece.rstrip()
-        out = (self._gap + body) if self.released else body.lstrip()
-        self._gap = piece[len(body) :]
-        if out:
-            self.released.append(out)
+    def _take(self, sentence: str) -> str:
+        sentence = tidy(sentence).strip()
+        if not CITATION.search(sentence):
+            return ""
+
+        def number(match: re.Match[str]) -> str:
+            return f"[{self.renumber.setdefault(int(match.group(1)), len(self.renumber) + 1)}]"
+
+        out = ("\n" if sentence.startswith("- ") else " ") + CITATION.sub(number, sentence) if self.released else ""
+        out = out or CITATION.sub(number, sentence)
+        self.released.append(out)
         return out
 
     @property
     def text(self) -> str:
         return "".join(self.released)
 
+    @property
+    def used(self) -> list[int]:
+        """The passage numbers cited, in the order of the numbers shown."""
+        return sorted(self.renumber, key=self.renumber.__getitem__)
+
 
 @dataclass
 class Generated:
     """A generated answer: its text, the passage numbers it cites in order, and whether it was cut short."""
 
-    text: str
-    used: list[int]
+    text: str  # citations already renumbered 1, 2, … in order of use
+    used: list[int]  # the passage numbers given to the LLM, in the order of the numbers shown
     cut_short: str | None = None  # the reason the stream ended early, if it did after cited text went out
 
 
@@ -252,6 +264,7 @@ class Generator:
         self.model = model
         self.prompts = settings.llm_prompts_dir
         check_prompts(self.prompts)
+        self._slots = asyncio.Semaphore(settings.llm_concurrency)  # used on the LLM loop only
 
     async def _stream(self, messages: list, deadline: float) -> AsyncIterator[str]:
         """The model's text as it streams, until `deadline` (loop time); any failure as GenerationFailed."""
@@ -259,7 +272,7 @@ class Generator:
         if deadline <= loop.time():
             raise GenerationFailed("timeout", "no time left for the LLM")
         try:
-            async with asyncio.timeout_at(deadline):
+            async with asyncio.timeout_at(deadline), self._slots:  # waiting for a slot counts against the deadline
                 async for chunk in self.model.astream(messages):
                     text = chunk.content if isinstance(chunk.content, str) else ""
                     if text:
@@ -317,5 +330,5 @@ class Generator:
         text = release.text
         if not text:
             raise GenerationFailed("no_citation" if seen_text else "empty_answer")
-        used = list(dict.fromkeys(int(n) for n in CITATION.findall(text)))
+        used = release.used
         return Generated(text=text, used=used, cut_short=cut_short)

@@ -24,6 +24,7 @@ from assistant.answer import ENUMERATION, Composer
 from assistant.embeddings import AnyEmbedder, make_embedder
 from assistant.glossary import load_glossary
 from assistant.index import (
+    CorpusInvalid,
     IndexUnavailable,
     Progress,
     files_digest,
@@ -33,7 +34,7 @@ from assistant.index import (
 )
 from assistant.language import FUNCTION_WORDS, detect_language, is_other_language, warm_up
 from assistant.lexical import words
-from assistant.llm import CITATION, EventLoopThread, GenerationFailed, Generator, Source, make_chat_model
+from assistant.llm import EventLoopThread, GenerationFailed, Generator, Source, make_chat_model
 from assistant.retrieval import Retriever, defined_acronyms
 from assistant.schema import AskResult, CitationOut
 from assistant.scope import OutOfScopeExamples, Vocabulary
@@ -164,7 +165,11 @@ class Assistant:
             if stale:
                 self.index_update = update_index(s, self.embedder, progress)
             return load_index(s, self.embedder)
+        except CorpusInvalid:
+            raise  # nothing to rebuild from; the index stays as it is
         except IndexUnavailable as exc:
+            if s.chroma_host:  # a server may only be unreachable for a moment, and other replicas share it
+                raise IndexUnavailable(f"{exc} (an index on a Chroma server is never rebuilt on its own)") from exc
             log.warning("The index is not usable, so it is rebuilt: %s", exc)
             self.index_update = update_index(s, self.embedder, progress, rebuild=True)
             return load_index(s, self.embedder)
@@ -416,16 +421,14 @@ class Assistant:
                 turn.question, turn.lang, [Source(c.n, c.title, c.section, c.text) for c in sources], deadline, on_token
             )
         )
-        renumber = {old: new for new, old in enumerate(generated.used, start=1)}
-        text = CITATION.sub(lambda m: f"[{renumber[int(m.group(1))]}]", generated.text)
         by_number = {c.n: c for c in sources}
-        citations = [CitationOut(**{**vars(by_number[old]), "n": new}) for old, new in renumber.items()]
+        citations = [CitationOut(**{**vars(by_number[old]), "n": new}) for new, old in enumerate(generated.used, 1)]
         notes = list(turn.notes)
         if generated.cut_short:
             notes.append(messages.text(turn.lang, "llm_cut_short"))
         turn.timings["total"] = (time.perf_counter() - turn.started) * 1000
         return AskResult(
-            answer=text,
+            answer=generated.text,
             language=turn.lang,  # type: ignore[arg-type]
             refused=False,
             citations=citations,

@@ -90,6 +90,19 @@ def test_uncited_text_is_never_streamed_to_an_openai_client(llm_app: str, fake: 
     assert final["citations"] and final["refused"] is False
 
 
+def test_the_stream_is_the_final_answer_when_numbers_change(llm_app: str, fake: FakeLLM) -> None:
+    """Citations are renumbered as sentences go out: a stream whose first citation was [2] was sent twice."""
+    fake.scenario.text = "Zuerst das hier [2]. Dann das [1]."
+    body = {"stream": True, "messages": [{"role": "user", "content": "Welche Cluster hat Hamburg?"}]}
+    with httpx.stream("POST", f"{llm_app}/v1/chat/completions", json=body, timeout=60) as response:
+        content = "".join(
+            json.loads(line[6:])["choices"][0]["delta"].get("content") or ""
+            for line in response.iter_lines()
+            if line.startswith("data: {")
+        )
+    assert content.startswith("Zuerst das hier [1]. Dann das [2].") and content.count("Zuerst") == 1, content
+
+
 def test_uncited_text_is_never_streamed_into_the_chat(llm_app: str, fake: FakeLLM) -> None:
     fake.scenario.text = UNCITED
 

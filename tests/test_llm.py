@@ -97,6 +97,20 @@ def test_invalid_citations_are_removed_and_uncited_text_never_released(
     assert [c.n for c in result.citations] == [1]
 
 
+def test_only_cited_sentences_are_released_and_markers_cannot_be_rebuilt(
+    openai_assistant: Assistant, fake: FakeLLM
+) -> None:
+    fake.scenario.text = (
+        "Vorweg ohne Beleg. Hamburg hat neun Cluster [2]. Dazwischen unbelegt. "
+        "Dazu gehört die Luftfahrt [1[7]0] und mehr [1]."
+    )
+    tokens: list[str] = []
+    result = openai_assistant.ask("Welche Cluster hat Hamburg?", on_token=tokens.append)
+    assert result.answer == "Hamburg hat neun Cluster [1]. Dazu gehört die Luftfahrt und mehr [2]."
+    assert "".join(tokens) == result.answer  # streamed already renumbered: what a client saw is the answer
+    assert [c.n for c in result.citations] == [1, 2]
+
+
 def test_citations_are_renumbered_in_order_of_use(openai_assistant: Assistant, fake: FakeLLM) -> None:
     fake.scenario.text = "Erstens [3]. Zweitens [1]."
     result = openai_assistant.ask("Welche Cluster hat Hamburg?")
