@@ -14,7 +14,6 @@ import chainlit as cl
 from assistant import messages
 from assistant.chat_guard import CUT_MARK
 from assistant.language import ui_language
-from assistant.privacy import redact
 from assistant.runtime import get_assistant, get_chat_guard
 from assistant.schema import AskResult, answer_markdown
 from assistant.settings import get_settings
@@ -54,16 +53,23 @@ async def start() -> None:
 
 @cl.action_callback(STARTER_ACTION)
 async def on_starter(action: cl.Action) -> None:
-    """A starter button asks its question as if the user had typed it (the question is ours, not the client's)."""
+    """A starter button asks its question as if the user had typed it (the question is ours, not the client's),
+    within the chat's limits like a typed one (those are checked by the chat guard before Chainlit sees them)."""
     starters = messages.messages(_session_language())["starters"]
     index = action.payload.get("index")
     if not isinstance(index, int) or not 0 <= index < len(starters):
         return
-    question = str(starters[index]["message"])
-    asked = cl.Message(content=question, type="user_message", author="User")
-    await asked.send()
-    async with cl.Step(name="on_message", type="run", parent_id=asked.id):  # as Chainlit runs on_message
-        await answer(question)
+    guard, session = get_chat_guard(), cl.context.session
+    notice = await guard.admit(session)
+    if notice:
+        await guard.notify(session, notice)
+        return
+    with guard.answering(session.id):
+        question = str(starters[index]["message"])
+        asked = cl.Message(content=question, type="user_message", author="User")
+        await asked.send()
+        async with cl.Step(name="on_message", type="run", parent_id=asked.id):  # as Chainlit runs on_message
+            await answer(question)
 
 
 def source_elements(result: AskResult, client_type: str = "webapp") -> list[cl.Text]:
@@ -82,22 +88,11 @@ def source_elements(result: AskResult, client_type: str = "webapp") -> list[cl.T
 
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
+    """A typed question, admitted by the chat guard (limits, one at a time) before it got here."""
     await answer(message.content, truncated=bool((message.metadata or {}).get(CUT_MARK)))
 
 
 async def answer(question: str, truncated: bool = False) -> None:
-    """Answer one question in the chat, within the chat's limits (chat_guard): one at a time per connection."""
-    guard = get_chat_guard()
-    session = cl.context.session
-    notice = guard.admit(session)
-    if notice:
-        await cl.Message(content=notice).send()
-        return
-    with guard.answering(session.id):
-        await _answer(question, truncated)
-
-
-async def _answer(question: str, truncated: bool) -> None:
     """Stream the answer, attach its sources, remember the question for follow-ups."""
     assistant = get_assistant()
     history: list[str] = cl.user_session.get(HISTORY_KEY) or []
@@ -106,20 +101,24 @@ async def _answer(question: str, truncated: bool) -> None:
     loop = asyncio.get_running_loop()
     tokens: asyncio.Queue[str] = asyncio.Queue()
 
-    def on_token(token: str) -> None:  # called from the worker thread while an LLM answer streams
+    def on_token(token: str) -> None:  # called from the LLM thread as cited sentences are released
         loop.call_soon_threadsafe(tokens.put_nowait, token)
 
     task = asyncio.ensure_future(
         assistant.aask(question, list(history), fallback_language=fallback, on_token=on_token, truncated=truncated)
     )
     streamed = False
-    while not (task.done() and tokens.empty()):
-        try:
-            token = await asyncio.wait_for(tokens.get(), timeout=0.1)
-        except TimeoutError:
-            continue
-        streamed = True
-        await reply.stream_token(token)
+    try:
+        while not (task.done() and tokens.empty()):
+            try:
+                token = await asyncio.wait_for(tokens.get(), timeout=0.1)
+            except TimeoutError:
+                continue
+            streamed = True
+            await reply.stream_token(token)
+    finally:  # stopped or disconnected: the answer stops too (an LLM request is cancelled)
+        if not task.done():
+            task.cancel()
     try:
         result = task.result()
     except Exception:  # noqa: BLE001 - the chat must answer something, never hang
@@ -131,8 +130,8 @@ async def _answer(question: str, truncated: bool) -> None:
         cl.user_session.set(HISTORY_KEY, history[-5:])
     text = answer_markdown(result, disclaimer=True)
     reply.elements = source_elements(result, getattr(cl.context.session, "client_type", "webapp"))
-    reply.metadata = {  # for the staff report; the question without personal data (redacted off the event loop)
-        "question": await asyncio.to_thread(redact, question[:500]),
+    reply.metadata = {  # for the staff report (the data layer removes personal data before storing it)
+        "question": question[:500],
         "refused": result.refused,
         "language": result.language,
         "mode": result.mode,

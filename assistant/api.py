@@ -1,8 +1,8 @@
 """The HTTP API for staff tools: /api/ask and an OpenAI-compatible /v1, guarded against abuse.
 
-Both are thin shells over the shared Assistant. Optional API keys, a per-client rate
-limit, body and question limits, and strict validation turn bad input into clear 4xx
-answers in the client's language; nothing here ever needs a 500.
+Both are thin shells over the shared Assistant. Optional API keys (wrong ones throttled), a
+per-client rate limit, body and question limits, and strict validation turn bad input into
+clear 4xx answers in the client's language.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ ERRORS = {
         "feedback_unknown": "Die bewertete Antwort gibt es nicht (mehr).",
         "storage_failed": "Ihre Bewertung konnte gerade nicht gespeichert werden. Bitte später erneut versuchen.",
         "storage_off": "Bewertungen werden nicht gespeichert (STORE_CONVERSATIONS ist aus).",
+        "feedback_invalid": "Der Kommentar enthält ungültige Zeichen (Steuerzeichen oder einzelne Surrogate).",
     },
     "en": {
         "empty": "The question is empty.",
@@ -71,6 +72,7 @@ ERRORS = {
         "feedback_unknown": "The rated answer does not exist (any more).",
         "storage_failed": "Your feedback could not be saved just now. Please try again later.",
         "storage_off": "Feedback is not stored (STORE_CONVERSATIONS is off).",
+        "feedback_invalid": "The comment contains invalid characters (control characters or lone surrogates).",
     },
 }
 
@@ -255,11 +257,11 @@ class Guard:
         # the client address after trusted proxies only (FORWARDED_ALLOW_IPS); hashed by the limiter
         address = request.client.host if request.client else "unknown"
         if self.keys and supplied not in self.keys:
-            wait = self.limiter.hit(self.settings.auth_failure_limit, "auth-failure", address)
+            wait = await self.limiter.hit(self.settings.auth_failure_limit, "auth-failure", address)
             if wait is not None:  # guessing keys: slowed down like any other excess
                 raise ApiError(429, "rate_limited", headers={"Retry-After": str(wait)}, seconds=wait)
             raise ApiError(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
-        wait = self.limiter.hit(self.settings.rate_limit, "api", supplied if supplied in self.keys else address)
+        wait = await self.limiter.hit(self.settings.rate_limit, "api", supplied if supplied in self.keys else address)
         if wait is not None:
             raise ApiError(429, "rate_limited", headers={"Retry-After": str(wait)}, seconds=wait)
 
@@ -393,15 +395,19 @@ async def stream_completion(question: str, history: list[str], completion_id: st
     task = asyncio.ensure_future(
         get_assistant().aask(question, history, on_token=lambda t: loop.call_soon_threadsafe(tokens.put_nowait, t))
     )
-    yield chunk({"role": "assistant", "content": ""})
     streamed = ""
-    while not (task.done() and tokens.empty()):
-        try:
-            token = await asyncio.wait_for(tokens.get(), timeout=0.1)
-        except TimeoutError:
-            continue
-        streamed += token
-        yield chunk({"content": token})
+    try:
+        yield chunk({"role": "assistant", "content": ""})
+        while not (task.done() and tokens.empty()):
+            try:
+                token = await asyncio.wait_for(tokens.get(), timeout=0.1)
+            except TimeoutError:
+                continue
+            streamed += token
+            yield chunk({"content": token})
+    finally:  # the client went away: so does the answer (an LLM request is cancelled)
+        if not task.done():
+            task.cancel()
     result = task.result()
     text = answer_markdown(result)
     if result.mode == "llm" and streamed and text.startswith(streamed):

@@ -15,6 +15,7 @@ from chainlit.types import Feedback
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant import input_policy
 from assistant.api import ApiError
 from assistant.ratelimit import RateLimiter
 from assistant.settings import Settings
@@ -51,14 +52,14 @@ def _is_uuid(value: str | None) -> bool:
 def build_feedback_router(settings: Settings, limiter: RateLimiter) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
-    def admit(request: Request) -> PrivateDataLayer:
+    async def admit(request: Request) -> PrivateDataLayer:
         from chainlit.data import get_data_layer
 
         data_layer = get_data_layer()
         if not isinstance(data_layer, PrivateDataLayer):
             raise ApiError(404, "storage_off")
         address = request.client.host if request.client else "unknown"
-        wait = limiter.hit(settings.feedback_rate_limit, "feedback", address)
+        wait = await limiter.hit(settings.feedback_rate_limit, "feedback", address)
         if wait is not None:
             raise ApiError(429, "rate_limited", headers={"Retry-After": str(wait)}, seconds=wait)
         return data_layer
@@ -68,10 +69,12 @@ def build_feedback_router(settings: Settings, limiter: RateLimiter) -> APIRouter
         """Store a vote (and comment) for an answer of the caller's own conversation."""
         from chainlit.session import WebsocketSession
 
-        layer = admit(request)
+        layer = await admit(request)
         vote = body.feedback
         if vote.comment is not None and len(vote.comment) > settings.max_feedback_chars:
             raise ApiError(422, "feedback_too_long", limit=settings.max_feedback_chars)
+        if vote.comment is not None and input_policy.problem(vote.comment):
+            raise ApiError(422, "feedback_invalid")
         if not _is_uuid(vote.forId) or (vote.id is not None and not _is_uuid(vote.id)):
             raise ApiError(404, "feedback_unknown")
         session = WebsocketSession.get_by_id(body.sessionId)
@@ -92,8 +95,8 @@ def build_feedback_router(settings: Settings, limiter: RateLimiter) -> APIRouter
 
     @router.delete("/feedback")
     async def delete_feedback(request: Request, body: FeedbackDelete) -> dict:
-        """Withdraw a vote; its id is known only to the session that made it."""
-        layer = admit(request)
+        """Withdraw a vote; its id is known only to the session that made it (Chainlit's client sends no session)."""
+        layer = await admit(request)
         if not _is_uuid(body.feedbackId):
             raise ApiError(404, "feedback_unknown")
         try:
