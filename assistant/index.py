@@ -52,8 +52,12 @@ class IndexUnavailable(RuntimeError):
         super().__init__(" ".join(message.split()))
 
 
-# What a damaged index file raises on the way in: chromadb's InternalError (a RuntimeError or Exception
-# subclass), numpy's EOFError for an emptied .npy, ValueError for bad JSON or arrays, OSError for I/O.
+class CorpusInvalid(IndexUnavailable):
+    """The corpus has errors: nothing can be indexed until they are fixed (the index is left as it is)."""
+
+
+# Whatever opening a damaged index raises: chromadb's InternalError, numpy's EOFError for an emptied .npy,
+# ValueError for bad JSON or arrays, OSError, KeyError and more, so every exception counts.
 DAMAGE = (Exception,)
 
 
@@ -169,11 +173,17 @@ def _metadata(chunk: Chunk) -> dict:
 def update_index(
     settings: Settings, embedder: AnyEmbedder, progress: Progress | None = None, rebuild: bool = False
 ) -> UpdateSummary:
-    """Bring the index in line with the corpus, embedding only what changed (`rebuild`: everything afresh)."""
-    if rebuild:
-        reset_index(settings)
+    """Bring the index in line with the corpus, embedding only what changed (`rebuild`: everything afresh).
+
+    The corpus is checked first, so that a broken document never costs a working index."""
+    report = load_corpus(settings.corpus_dir)
+    if not report.ok:
+        problems = "; ".join(str(e) for e in report.errors[:5])
+        raise CorpusInvalid(f"the corpus has errors; fix them first (assistant corpus check): {problems}")
     try:
-        return _update_index(settings, embedder, progress, rebuild)
+        if rebuild:
+            reset_index(settings)
+        return _update_index(settings, embedder, progress, rebuild, report.documents)
     except IndexUnavailable:
         raise
     except DAMAGE as exc:
@@ -187,13 +197,11 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}"
 
 
-def _update_index(settings: Settings, embedder: AnyEmbedder, progress: Progress | None, rebuild: bool) -> UpdateSummary:
+def _update_index(
+    settings: Settings, embedder: AnyEmbedder, progress: Progress | None, rebuild: bool, documents: list
+) -> UpdateSummary:
     started = time.perf_counter()
-    report = load_corpus(settings.corpus_dir)
-    if not report.ok:
-        problems = "\n".join(f"  {e}" for e in report.errors[:20])
-        raise IndexUnavailable(f"the corpus has errors; fix them first (assistant corpus check):\n{problems}")
-    chunks = chunk_corpus(report.documents)
+    chunks = chunk_corpus(documents)
     summary = UpdateSummary(total=len(chunks))
     settings.index_dir.mkdir(parents=True, exist_ok=True)
 

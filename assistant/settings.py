@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = Field(
         "",
         description="Reverse proxies whose X-Forwarded-For/-Proto headers are trusted (comma-separated addresses "
-        "or networks, '*' for any); empty: the client address is the connection's own.",
+        "or networks, e.g. 10.0.0.5 or 10.0.0.0/24); empty: the client address is the connection's own.",
     )
     rate_limit_storage: str = Field(
         "memory://",
@@ -193,11 +193,21 @@ class Settings(BaseSettings):
         PROJECT_ROOT / "prompts",
         description="Folder of the LLM prompt files answer.{de,en}.md and rewrite.{de,en}.md.",
     )
+    llm_concurrency: int = Field(
+        4, ge=1, le=256, description="LLM requests at the same time per process; more wait (within their deadline)."
+    )
     llm_passages: int = Field(6, ge=1, le=20, description="Passages given to the LLM as numbered sources.")
     ask_workers: int = Field(
         2, ge=1, le=64, description="Questions answered at the same time per process (CPU-bound; about one per core)."
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are cut to this length before search.")
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _listed_proxies(cls, value: str) -> str:
+        if "*" in value:  # uvicorn would then take the leftmost X-Forwarded-For, which the client writes
+            raise ValueError("'*' would let every client choose its own address; list the proxies' addresses")
+        return value
 
     @field_validator(
         "rate_limit", "auth_failure_limit", "chat_rate_limit", "chat_address_rate_limit", "feedback_rate_limit"

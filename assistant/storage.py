@@ -161,16 +161,15 @@ class PrivateDataLayer(SQLAlchemyDataLayer):
         return self.clean_result(rows) if rows is not None else result.rowcount
 
     async def create_step(self, step_dict):
-        step_dict = await asyncio.to_thread(self._private_step, dict(step_dict))
+        step_dict = await asyncio.to_thread(self._private_step, dict(step_dict))  # redaction is CPU work
         return await super().create_step(step_dict)
 
     @staticmethod
     def _private_step(step_dict: dict) -> dict:
-        """The step as stored: what a user wrote without personal data, metadata of the embedding page
-        without its query string."""
-        user_text = step_dict.get("type") in ("user_message", "run")
-        for key in ("input", "output", "name"):
-            if isinstance(step_dict.get(key), str) and user_text:
+        """The step as stored: its texts without personal data, a user message's metadata reduced to the
+        embedding page's address without its query string."""
+        for key in ("input", "output", "name"):  # answers too: a generated one may repeat the user's number
+            if isinstance(step_dict.get(key), str):
                 step_dict[key] = redact(step_dict[key])
         metadata = step_dict.get("metadata")
         if isinstance(metadata, dict):
@@ -197,7 +196,8 @@ class PrivateDataLayer(SQLAlchemyDataLayer):
         # the session is stored as thread metadata: only the question history, without personal data
         if metadata is not None:
             metadata = {k: v for k, v in metadata.items() if k in THREAD_METADATA}
-        name, metadata = await asyncio.to_thread(lambda: (redact(name), redact_all(metadata)))
+        if name or metadata:  # Chainlit calls this with neither before every step
+            name, metadata = await asyncio.to_thread(lambda: (redact(name), redact_all(metadata)))
         return await super().update_thread(thread_id, name, user_id, metadata, tags)
 
     async def upsert_feedback(self, feedback: Feedback) -> str:
@@ -231,10 +231,13 @@ class PrivateDataLayer(SQLAlchemyDataLayer):
         try:
             async with self.engine.begin() as conn:
                 await conn.execute(text("SELECT 1"))
-                if not self.last_write.ok:
-                    await conn.execute(text('DELETE FROM health_probe WHERE "id" = 1'))
+                if not self.last_write.ok:  # one upsert: two checks at once must not collide on the key
                     await conn.execute(
-                        text('INSERT INTO health_probe ("id", "at") VALUES (1, :at)'), {"at": time.time()}
+                        text(
+                            'INSERT INTO health_probe ("id", "at") VALUES (1, :at) '
+                            'ON CONFLICT ("id") DO UPDATE SET "at" = excluded."at"'
+                        ),
+                        {"at": time.time()},
                     )
         except Exception as exc:  # noqa: BLE001 - whatever the driver raises: not usable
             log.error("database check failed: %s", _error_code(exc))

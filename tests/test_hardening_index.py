@@ -164,3 +164,19 @@ def test_health_reports_an_unreachable_chroma_server(
         assert health.json()["status"] == "degraded" and health.json()["problems"]
     finally:
         stop(proc)
+
+
+def test_a_broken_document_never_costs_the_index(built: tuple[Path, Path], tmp_path: Path) -> None:
+    """The corpus is checked before anything is removed: a bad edit to one document (with a stale index)
+    used to lead to a rebuild that deleted the working index and still failed."""
+    corpus, index = built
+    broken, copy = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(corpus, broken)
+    shutil.copytree(index, copy)
+    document = broken / "de" / "food.md"
+    document.write_text(document.read_text(encoding="utf-8").replace("lang: de", "lang: xx"), encoding="utf-8")
+    env = {**os.environ, "CORPUS_DIR": str(broken), "INDEX_DIR": str(copy), "DATA_DIR": str(tmp_path)}
+    result = subprocess.run([EXE, "serve", "--port", str(free_port())], env=env, capture_output=True, text=True)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1 and "corpus has errors" in lines[0], result.stderr
+    assert (copy / "chroma" / "chroma.sqlite3").stat().st_size > 0 and (copy / "manifest.json").exists()
