@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -38,7 +39,7 @@ def corpus_check(corpus_dir: CorpusDirOption = None) -> None:
     report = load_corpus(folder)
     if not report.ok:
         for problem in report.errors:
-            err.print(f"[red]error[/red] {problem}", highlight=False, soft_wrap=True)
+            err.print(f"[red]error[/red] {escape(str(problem))}", highlight=False, soft_wrap=True)
         err.print(f"{len(report.errors)} problem(s) in {folder}", highlight=False)
         raise typer.Exit(1)
     langs = {lang: sum(d.lang == lang for d in report.documents) for lang in ("de", "en")}
@@ -104,10 +105,10 @@ def _open_assistant(settings: Settings | None = None):
         with progress:
             assistant = Assistant(settings or get_settings(), progress=update)
     except IndexUnavailable as exc:
-        err.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     except ValueError as exc:  # e.g. an unknown EMBEDDER
-        err.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     if assistant.index_update is not None:
         _print_summary(assistant.index_update)
@@ -138,14 +139,14 @@ def build_index(
             settings.embedder, settings.embedder_prefixes, settings.embedder_threads, settings.max_query_tokens
         )
     except ValueError as exc:
-        err.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     progress, update = _progress_bar()
     try:
         with progress:
             summary = update_index(settings, embedder, update, rebuild=rebuild)
     except IndexUnavailable as exc:
-        err.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     _print_summary(summary)
 
@@ -210,7 +211,7 @@ def evaluate(
     try:
         questions = load_questions(file)
     except ValueError as exc:
-        err.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     assistant = _open_assistant()
     records = run_eval(lambda q, h: assistant.ask(q, h).model_dump(), questions)
@@ -264,9 +265,14 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default: PORT setting).")] = None,
 ) -> None:
     """Start the chat, its embeddable widget and the API on one port (builds the index first if needed)."""
-    from assistant.runtime import set_assistant
+    from assistant.runtime import get_limiter, set_assistant
     from assistant.server import serve as run_server
 
+    try:
+        get_limiter()  # a RATE_LIMIT_STORAGE that cannot be used is said now, in one line
+    except ValueError as exc:
+        err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
     set_assistant(_open_assistant())
     settings = get_settings()
     err.print(f"serving on http://{host or settings.host}:{port or settings.port}", highlight=False)
@@ -361,7 +367,11 @@ def _settings_or_exit() -> Settings:
     except ValidationError as exc:
         for error in exc.errors():
             name = ".".join(str(part) for part in error.get("loc", ())).upper() or "settings"
-            err.print(f"[red]error[/red] invalid setting {name}: {error.get('msg')}", highlight=False, soft_wrap=True)
+            err.print(
+                f"[red]error[/red] invalid setting {name}: {escape(str(error.get('msg')))}",
+                highlight=False,
+                soft_wrap=True,
+            )
         raise SystemExit(2) from None
 
 
