@@ -14,7 +14,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,15 +61,14 @@ class CorpusInvalid(IndexUnavailable):
 DAMAGE = (Exception,)
 
 
-def reset_index(settings: Settings) -> None:
-    """Remove a (damaged) index completely so that it can be built afresh: the local folder's files, or the
-    collections on a Chroma server."""
+def reset_index(settings: Settings, vectors: bool = True) -> None:
+    """Remove a (damaged) index so that it can be built afresh: the local files (BM25, passages, manifest) and,
+    with `vectors`, the local Chroma folder or the collections on a Chroma server."""
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    if settings.chroma_host:
-        client = chroma_client(settings)
-        _drop(client, _collection_names(settings))
-    else:
+    if vectors and settings.chroma_host:
+        _drop(chroma_client(settings), _collection_names(settings))
+    elif vectors:
         shutil.rmtree(settings.index_dir / CHROMA_DIR, ignore_errors=True)
         SharedSystemClient.clear_system_cache()  # chromadb keeps one client per path in the process
     shutil.rmtree(settings.index_dir / BM25_DIR, ignore_errors=True)
@@ -180,21 +179,24 @@ def update_index(
     if not report.ok:
         problems = "; ".join(str(e) for e in report.errors[:5])
         raise CorpusInvalid(f"the corpus has errors; fix them first (assistant corpus check): {problems}")
-    try:
+    with _damage_reported(settings):
         if rebuild:
             reset_index(settings)
         return _update_index(settings, embedder, progress, rebuild, report.documents)
+
+
+@contextlib.contextmanager
+def _damage_reported(settings: Settings) -> Iterator[None]:
+    """Any error from the index's files or Chroma as one IndexUnavailable line that says what to do."""
+    try:
+        yield
     except IndexUnavailable:
         raise
     except DAMAGE as exc:
+        short = f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}"
         raise IndexUnavailable(
-            f"the index in {settings.index_dir} is damaged ({_short(exc)}); run `assistant index --rebuild`"
+            f"the index in {settings.index_dir} is damaged ({short}); run `assistant index --rebuild`"
         ) from exc
-
-
-def _short(exc: BaseException) -> str:
-    """An exception as a short phrase for a one-line message."""
-    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}"
 
 
 def _update_index(
@@ -323,14 +325,8 @@ def files_digest(settings: Settings) -> str:
 def load_index(settings: Settings, embedder: AnyEmbedder) -> LoadedIndex:
     """Open a built index for querying; raises IndexUnavailable with advice when it is missing, inconsistent
     or damaged (every file is read, and the vector index answers a probe query, before it is used)."""
-    try:
+    with _damage_reported(settings):
         return _load_index(settings, embedder)
-    except IndexUnavailable:
-        raise
-    except DAMAGE as exc:
-        raise IndexUnavailable(
-            f"the index in {settings.index_dir} is damaged ({_short(exc)}); run `assistant index --rebuild`"
-        ) from exc
 
 
 def _load_index(settings: Settings, embedder: AnyEmbedder) -> LoadedIndex:

@@ -30,6 +30,7 @@ from assistant.index import (
     files_digest,
     load_index,
     read_manifest,
+    reset_index,
     update_index,
 )
 from assistant.language import FUNCTION_WORDS, detect_language, is_other_language, warm_up
@@ -168,10 +169,16 @@ class Assistant:
         except CorpusInvalid:
             raise  # nothing to rebuild from; the index stays as it is
         except IndexUnavailable as exc:
-            if s.chroma_host:  # a server may only be unreachable for a moment, and other replicas share it
-                raise IndexUnavailable(f"{exc} (an index on a Chroma server is never rebuilt on its own)") from exc
-            log.warning("The index is not usable, so it is rebuilt: %s", exc)
-            self.index_update = update_index(s, self.embedder, progress, rebuild=True)
+            if s.chroma_host:
+                # the vectors on a Chroma server are shared by every replica and the server may only be away for a
+                # moment: only this replica's own files are built again (from the vectors already there)
+                log.warning("The index's local files are not usable, so they are rebuilt: %s", exc)
+                reset_index(s, vectors=False)
+                self.index_update = update_index(s, self.embedder, progress)
+                self.index_update.rebuilt_because = f"local index files unusable ({exc})"
+            else:
+                log.warning("The index is not usable, so it is rebuilt: %s", exc)
+                self.index_update = update_index(s, self.embedder, progress, rebuild=True)
             return load_index(s, self.embedder)
 
     @property

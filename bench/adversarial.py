@@ -22,7 +22,7 @@ import httpx
 
 from _common import machine, percentile, questions, start_server
 
-NORMAL = "Welche Cluster gibt es in Hamburg?"
+NORMAL = "Welche Cluster hat Hamburg?"
 FOLLOW_UP = "Und wer leitet es?"  # names no cluster: searched together with the question before it
 HISTORY = ["Was macht das Luftfahrtcluster?"]
 

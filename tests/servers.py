@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -12,6 +13,17 @@ import httpx
 import pytest
 
 EXE = str(Path(sys.executable).parent / "assistant")
+
+
+def app_env(settings, data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of an app process over `settings`' corpus and index, storing into `data_dir`."""
+    return {
+        **os.environ,
+        "INDEX_DIR": str(settings.index_dir),
+        "CORPUS_DIR": str(settings.corpus_dir),
+        "DATA_DIR": str(data_dir),
+        **extra,
+    }
 
 
 def free_port() -> int:

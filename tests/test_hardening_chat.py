@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 import subprocess
 import uuid
@@ -22,23 +21,16 @@ import socketio
 from assistant.service import Assistant
 from assistant.settings import Settings
 from tests.chat_client import ChatClient
-from tests.servers import EXE, free_port, read_log, start_app, stop
+from tests.servers import EXE, app_env, free_port, read_log, start_app, stop
 
 ALLOWED = "https://www.hamburg.de"
 KEYS = ["key-one"]
 
 
 def env_for(real_settings: Settings, data_dir: Path, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "INDEX_DIR": str(real_settings.index_dir),
-        "CORPUS_DIR": str(real_settings.corpus_dir),
-        "DATA_DIR": str(data_dir),
-        "RATE_LIMIT": "0",
-        "CHAT_RATE_LIMIT": "0",
-        "CHAT_ADDRESS_RATE_LIMIT": "0",
-        **extra,
-    }
+    """No limits unless a test module's app sets them."""
+    limits = {"RATE_LIMIT": "0", "CHAT_RATE_LIMIT": "0", "CHAT_ADDRESS_RATE_LIMIT": "0"}
+    return app_env(real_settings, data_dir, **{**limits, **extra})
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import sqlite3
 import string
@@ -25,7 +24,7 @@ from hypothesis import strategies as st
 from assistant.service import Assistant
 from assistant.settings import Settings
 from tests.chat_client import ChatClient
-from tests.servers import EXE, free_port, start_app, stop
+from tests.servers import EXE, app_env, free_port, start_app, stop
 
 random.seed(12)
 ADVERSARIAL = {
@@ -39,21 +38,11 @@ ADVERSARIAL = {
 }
 
 
-def env_for(real_settings: Settings, data_dir: Path, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "INDEX_DIR": str(real_settings.index_dir),
-        "CORPUS_DIR": str(real_settings.corpus_dir),
-        "DATA_DIR": str(data_dir),
-        **extra,
-    }
-
-
 @pytest.fixture(scope="module")
 def open_app(assistant: Assistant, real_settings: Settings, tmp_path_factory) -> Iterator[tuple[str, Path]]:
     """No limits; PROJECT is set in its environment (Chainlit would read it as its configuration)."""
     data = tmp_path_factory.mktemp("open-data")
-    env = env_for(real_settings, data, RATE_LIMIT="0", FEEDBACK_RATE_LIMIT="0", PROJECT="cluster-assistant")
+    env = app_env(real_settings, data, RATE_LIMIT="0", FEEDBACK_RATE_LIMIT="0", PROJECT="cluster-assistant")
     port = free_port()
     proc = start_app(env, port, log=data / "server.log")
     yield f"http://127.0.0.1:{port}", data
@@ -65,7 +54,7 @@ def limited_app(assistant: Assistant, real_settings: Settings, tmp_path_factory)
     """No API keys, 3 requests a minute per client, and no proxy configured (the default)."""
     data = tmp_path_factory.mktemp("limited-data")
     port = free_port()
-    proc = start_app(env_for(real_settings, data, RATE_LIMIT="3/minute"), port, log=data / "server.log")
+    proc = start_app(app_env(real_settings, data, RATE_LIMIT="3/minute"), port, log=data / "server.log")
     yield f"http://127.0.0.1:{port}"
     stop(proc)
 
@@ -74,7 +63,7 @@ def limited_app(assistant: Assistant, real_settings: Settings, tmp_path_factory)
 def proxied_app(assistant: Assistant, real_settings: Settings, tmp_path_factory) -> Iterator[str]:
     """As limited_app, behind a reverse proxy at 127.0.0.2 (FORWARDED_ALLOW_IPS)."""
     data = tmp_path_factory.mktemp("proxied-data")
-    env = env_for(real_settings, data, RATE_LIMIT="3/minute", FORWARDED_ALLOW_IPS="127.0.0.2")
+    env = app_env(real_settings, data, RATE_LIMIT="3/minute", FORWARDED_ALLOW_IPS="127.0.0.2")
     port = free_port()
     proc = start_app(env, port, log=data / "server.log")
     yield f"http://127.0.0.1:{port}"
@@ -158,7 +147,7 @@ def test_a_long_comment_within_the_body_limit_is_refused_with_a_message(open_app
 def test_adversarial_questions_cost_about_as_much_as_normal_ones(open_app: tuple[str, Path], kind: str) -> None:
     """Point 2: 2,000 characters of combining marks, CJK or random letters took 4-10 s; now a few normal ones."""
     base, _ = open_app
-    for history in ([], ["Welche Cluster gibt es in Hamburg?", ADVERSARIAL[kind]]):
+    for history in ([], ["Welche Cluster hat Hamburg?", ADVERSARIAL[kind]]):
         response = httpx.post(f"{base}/api/ask", json={"question": ADVERSARIAL[kind], "history": history}, timeout=60)
         assert response.status_code == 200, response.text
         assert response.json()["timings_ms"]["total"] < 1500, (kind, response.json()["timings_ms"])
@@ -281,7 +270,7 @@ def test_environment_and_logs_stay_clean(open_app: tuple[str, Path]) -> None:
 
 @pytest.mark.parametrize(("name", "value"), [("RETENTION_DAYS", "0"), ("RATE_LIMIT", "lots"), ("PORT", "x")])
 def test_an_invalid_setting_is_one_line(real_settings: Settings, tmp_path: Path, name: str, value: str) -> None:
-    env = env_for(real_settings, tmp_path, **{name: value})
+    env = app_env(real_settings, tmp_path, **{name: value})
     result = subprocess.run([EXE, "serve"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr + result.stdout
     lines = [line for line in result.stderr.splitlines() if line.strip()]

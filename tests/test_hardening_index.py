@@ -180,3 +180,29 @@ def test_a_broken_document_never_costs_the_index(built: tuple[Path, Path], tmp_p
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 2 and len(lines) == 1 and "corpus has errors" in lines[0], result.stderr
     assert (copy / "chroma" / "chroma.sqlite3").stat().st_size > 0 and (copy / "manifest.json").exists()
+
+
+def test_local_damage_beside_a_chroma_server_keeps_the_shared_vectors(
+    built: tuple[Path, Path], tmp_path: Path, chroma_server: tuple[subprocess.Popen, int], e5
+) -> None:
+    """Replicas share the vectors on a Chroma server: a replica whose own files are damaged rebuilds those
+    from the vectors already there, and never drops the collections the others are serving."""
+    from assistant.index import chroma_client, update_index
+    from assistant.service import Assistant
+
+    corpus, _ = built
+    _proc, chroma_port = chroma_server
+    settings = Settings(
+        corpus_dir=corpus,
+        index_dir=tmp_path / "index",
+        chroma_host="127.0.0.1",
+        chroma_port=chroma_port,
+        _env_file=None,
+    )
+    update_index(settings, e5)
+    collection_id = chroma_client(settings).get_collection(settings.chroma_collection).id
+    (settings.index_dir / "bm25" / "de" / "data.csc.index.npy").write_bytes(b"")
+    repaired = Assistant(settings, embedder=e5)
+    assert repaired.index_update is not None and repaired.index_update.added == 0  # nothing embedded again
+    assert chroma_client(settings).get_collection(settings.chroma_collection).id == collection_id
+    assert not repaired.ask("Wer leitet das Luftfahrtcluster?").refused

@@ -252,7 +252,7 @@ def test_one_deadline_bounds_rewrite_retries_and_answer(
     for scenario in (Scenario(mode="hang", hang_seconds=30), Scenario(mode="drip", hang_seconds=2.0)):
         fake.scenario = scenario
         started = time.monotonic()
-        result = slow.ask("Und was macht das Cluster Logistik?", ["Welche Cluster gibt es in Hamburg?"])
+        result = slow.ask("Und was macht das Cluster Logistik?", ["Welche Cluster hat Hamburg?"])
         elapsed = time.monotonic() - started
         assert result.mode == "extractive" and result.fallback_reason == "timeout", scenario
         assert result.citations and elapsed < 5, (scenario, elapsed)
