@@ -204,12 +204,15 @@ def evaluate(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Questions as JSON lines.")],
     out_file: Annotated[Path | None, typer.Option("--out", help="Write every question and result here (JSON).")] = None,
     k: Annotated[int, typer.Option("--k", min=1, help="Citations counted for hit@k.")] = 3,
+    part: Annotated[
+        str, typer.Option("--part", help="all, or the tuning or test part of the set (eval/split.json).")
+    ] = "all",
 ) -> None:
     """Run a question file and print quality metrics overall, per kind and per language."""
-    from assistant.evaluation import breakdown, load_questions, run_eval
+    from assistant.evaluation import breakdown, load_questions, run_eval, select_part
 
     try:
-        questions = load_questions(file)
+        questions = select_part(load_questions(file), file.name, part)
     except ValueError as exc:
         err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
@@ -221,7 +224,7 @@ def evaluate(
         out_file.parent.mkdir(parents=True, exist_ok=True)
         out_file.write_text(
             json.dumps(
-                {"file": str(file), "k": k, "metrics": table, "results": records},
+                {"file": str(file), "part": part, "k": k, "metrics": table, "results": records},
                 ensure_ascii=False,
                 indent=1,
             ),

@@ -23,8 +23,36 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from assistant.sentences import split_sentences
+from assistant.settings import PROJECT_ROOT
 
 CITATION = re.compile(r"\[(\d+)\]")
+EVAL_DIR = PROJECT_ROOT / "eval"
+# which questions of each set are the test part (only scored) and which the tuning part: drawn once, committed
+SPLIT_FILE = EVAL_DIR / "split.json"
+SHARED_DEV = PROJECT_ROOT.parent / "shared" / "eval" / "dev.jsonl"
+PARTS = ("all", "tuning", "test")
+
+
+def question_sets() -> list[Path]:
+    """Every question set there is: the shared development set (when present) and the sets in eval/."""
+    own = [EVAL_DIR / name for name in ("questions.jsonl", "conversation.jsonl", "fresh.jsonl")]
+    return [path for path in (SHARED_DEV, *own) if path.exists()]
+
+
+def select_part(questions: Sequence[dict], set_name: str, part: str, split_file: Path = SPLIT_FILE) -> list[dict]:
+    """The tuning or test part of a set by the committed split (keyed by file name); "all" keeps every question.
+
+    A set the split does not know is refused rather than guessed, so that a test figure always means the same.
+    """
+    if part == "all":
+        return list(questions)
+    if part not in PARTS:
+        raise ValueError(f"unknown part {part!r} (one of {', '.join(PARTS)})")
+    sets = json.loads(split_file.read_text(encoding="utf-8"))["sets"] if split_file.exists() else {}
+    if set_name not in sets:
+        raise ValueError(f"{split_file.name} has no split for {set_name} (run eval/split.py)")
+    test = set(sets[set_name]["test"])
+    return [item for item in questions if (item["id"] in test) == (part == "test")]
 
 
 def load_questions(path: Path) -> list[dict]:

@@ -106,9 +106,9 @@ def main() -> int:
                 errors.append(f"{where}: follow_up without history string")
         elif "history" in item:
             errors.append(f"{where}: history on a {kind} question")
-        prefix = "q-oos-" if kind == "out_of_scope" else f"q-{lang}-"
-        if not qid.startswith(prefix):
-            errors.append(f"{where}: id should start with {prefix}")
+        marker = "-oos-" if kind == "out_of_scope" else f"-{lang}-"  # q-de-001, dev-oos-03
+        if marker not in qid:
+            errors.append(f"{where}: id should contain {marker}")
         counts[(kind, lang)] += 1
 
         if kind == "out_of_scope":

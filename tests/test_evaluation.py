@@ -116,3 +116,48 @@ def test_answer_sentences_split_lines_and_sentences() -> None:
 def test_percentile_nearest_rank() -> None:
     assert percentile([5, 1, 3, 2, 4], 50) == 3 and percentile([5, 1, 3, 2, 4], 95) == 5
     assert percentile([], 50) is None
+
+
+def test_parts_follow_the_committed_split(tmp_path) -> None:
+    import json
+
+    from assistant.evaluation import select_part
+
+    split = tmp_path / "split.json"
+    split.write_text(json.dumps({"sets": {"mine.jsonl": {"test": ["b", "d"]}}}), encoding="utf-8")
+    questions = [{"id": i} for i in "abcde"]
+    assert [q["id"] for q in select_part(questions, "mine.jsonl", "test", split)] == ["b", "d"]
+    assert [q["id"] for q in select_part(questions, "mine.jsonl", "tuning", split)] == ["a", "c", "e"]
+    assert len(select_part(questions, "mine.jsonl", "all", split)) == 5
+    with pytest.raises(ValueError, match="no split"):
+        select_part(questions, "other.jsonl", "test", split)
+    with pytest.raises(ValueError, match="unknown part"):
+        select_part(questions, "mine.jsonl", "half", split)
+
+
+def test_split_draws_a_share_of_every_kind_reproducibly() -> None:
+    import importlib.util
+
+    from assistant.settings import PROJECT_ROOT
+
+    spec = importlib.util.spec_from_file_location("split", PROJECT_ROOT / "eval" / "split.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    questions = [{"id": f"{kind}{n}", "kind": kind} for kind in ("x", "y") for n in range(10)]
+    test = module.draw(questions, 0.35, 5)
+    assert test == module.draw(questions, 0.35, 5)
+    assert sum(i.startswith("x") for i in test) == 4 and sum(i.startswith("y") for i in test) == 4
+
+
+def test_committed_split_covers_a_third_of_every_set() -> None:
+    """Every set has a test part of at least 30 %, drawn once; a set missing from the split is an error."""
+    import json
+
+    from assistant.evaluation import SPLIT_FILE, load_questions, question_sets
+
+    sets = json.loads(SPLIT_FILE.read_text(encoding="utf-8"))["sets"]
+    for path in question_sets():
+        ids = {q["id"] for q in load_questions(path)}
+        test = set(sets[path.name]["test"])
+        assert test <= ids, path.name
+        assert len(test) >= 0.3 * len(ids), path.name
