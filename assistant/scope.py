@@ -77,6 +77,10 @@ class Vocabulary:
         for word in self.words:
             self._by_initial[word[0]].append(word)
 
+    def is_word(self, word: str) -> bool:
+        """Whether the corpus uses this word as a word of its own (as written or by its stem)."""
+        return word in self.words or self._stemmed_known(word)
+
     def _stemmed_known(self, word: str) -> bool:
         return any(s.stemWord(word) in self.stems for s in self._stemmers)
 

@@ -142,6 +142,7 @@ class Assistant:
         glossary_terms = (" ".join(group) for group in self.glossary.expansions)
         passages = (f"{c.context} {c.text}" for c in self.index.chunks)
         self.vocabulary = Vocabulary(itertools.chain(passages, glossary_terms))
+        self.glossary = self.glossary.knowing(self.vocabulary.is_word)
         self.out_of_scope = OutOfScopeExamples.from_file(
             self.settings.corpus_dir / "out_of_scope.yaml", self.embedder.embed_query_vector
         )
@@ -410,7 +411,7 @@ class Assistant:
         if not ELLIPSIS.match(question):
             return question
         rest = ELLIPSIS.sub("", question)
-        leftover = words(self.glossary.mark_topics(rest, whole_words=True))
+        leftover = words(self.glossary.mark_topics(rest))
         if not all(w in ELLIPSIS_FILLERS or w in FUNCTION_WORDS for w in leftover):
             return question
         named = [w for w in _TOKENS.findall(rest) if w.casefold() not in FUNCTION_WORDS]
