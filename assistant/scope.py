@@ -146,6 +146,13 @@ class Vocabulary:
         return ScopeCheck(content=content + tuple(named), unknown=tuple(unknown + named))
 
 
+def read_examples(path: Path) -> dict[str, list[str]]:
+    """category -> examples, from corpus/out_of_scope.yaml."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    categories = (data or {}).get("categories") or {}
+    return {name: [str(e) for e in (c or {}).get("examples") or []] for name, c in categories.items()}
+
+
 class OutOfScopeExamples:
     """Embedded examples of requests the assistant does not cover (city services, chit-chat, ...).
 
@@ -158,9 +165,11 @@ class OutOfScopeExamples:
         self.vectors = np.stack([embed_query(t) for t in examples]) if examples else np.zeros((0, 1), np.float32)
 
     @classmethod
-    def from_file(cls, path: Path, embed_query) -> OutOfScopeExamples:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
-        return cls([str(e) for e in (data or {}).get("examples") or []], embed_query)
+    def from_file(cls, path: Path, embed_query, leave_out: Iterable[str] = ()) -> OutOfScopeExamples:
+        """The examples of every category in the file except those in `leave_out` (for the ablation)."""
+        return cls(
+            [e for c, found in read_examples(path).items() if c not in set(leave_out) for e in found], embed_query
+        )
 
     def closest(self, query_vector: np.ndarray) -> tuple[float, str | None]:
         if not len(self.examples):

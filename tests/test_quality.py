@@ -49,3 +49,10 @@ def test_thresholds_check_fails_on_a_worse_figure() -> None:
     limits = {"sets": {"a.jsonl": {"test": {"mention": 0.85, "false_refusal": 0.05}}}}
     assert len(report.failures(figures, limits)) == 2
     assert report.failures(figures, {"sets": {"a.jsonl": {"test": {"mention": 0.8}}}}) == []
+
+
+def test_out_of_scope_examples_are_no_copies_of_evaluation_questions() -> None:
+    done = subprocess.run(
+        [sys.executable, str(EVAL / "check_examples.py")], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
