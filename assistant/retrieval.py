@@ -19,6 +19,7 @@ from assistant.chunking import Chunk
 from assistant.index import LoadedIndex
 from assistant.lexical import normalize
 from assistant.settings import Settings
+from assistant.turn import Turn
 
 
 @dataclass
@@ -221,3 +222,25 @@ class Retriever:
             best_bm25=best_bm25,
             timings_ms=timings,
         )
+
+
+class Retrieve:
+    """The retrieve stage: the passages for the understood question, and the abbreviations it asks about."""
+
+    def __init__(self, retriever: Retriever) -> None:
+        self.retriever = retriever
+
+    def __call__(self, turn: Turn) -> Turn:
+        query = turn.query
+        assert query is not None, "retrieve runs after understand"
+        turn.found = self.retriever.search(
+            query.search_vector,
+            query.keyword_text,
+            turn.lang,
+            topics=query.search_topics,
+            extra_terms=query.extra_terms,
+            sentence_vector=query.sentence_vector,
+        )
+        turn.timings.update(turn.found.timings_ms)
+        turn.defined = defined_acronyms(query.searchable, self.retriever.acronyms)
+        return turn

@@ -26,10 +26,15 @@ class AskResult(BaseModel):
     refused: bool
     citations: list[CitationOut] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    smalltalk: bool = Field(
+        False,
+        description="A fixed reply to a greeting, thanks, goodbye or a request for the other language: "
+        "nothing was asked of the sources, so nothing was refused either.",
+    )
     mode: Literal["llm", "extractive", "smalltalk"] = Field(
         "extractive",
-        description="Who wrote the answer: the LLM, the extractive answerer, or a fixed reply to a greeting, "
-        "thanks or goodbye (then `refused` is true: nothing was answered from the sources).",
+        description="Who wrote the answer: the LLM, the extractive answerer, or a fixed reply to small talk "
+        "(then `smalltalk` is true and `refused` false).",
     )
     fallback_reason: str | None = Field(None, description="Why a configured LLM's answer was not used.")
     notes: list[str] = Field(default_factory=list, description="Remarks for the user, e.g. that the question was cut.")

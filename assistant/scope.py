@@ -23,26 +23,40 @@ import yaml
 
 from assistant.language import FUNCTION_WORDS
 from assistant.lexical import STOPWORDS, normalize, words
+from assistant.settings import Settings
+from assistant.turn import Gate, Turn
 
-# Words in nearly every question and document, and question grammar: no evidence of being in scope.
-GENERIC = frozenset(
-    "hamburg hamburgs hamburger cluster clusters clustern stadt city gibt give "
-    "eigentlich actually genau exactly insgesamt total bitte please mal just ganz sehr very mehr more "
-    "welche welcher welches which what wie how warum why wann wer wen wem wo woher wohin tell erzähl "
-    "erzähle sag sage know weißt wissen kannst could would sollte should wieviel wieviele viele many much "
-    "today tomorrow yesterday tonight weekend heute morgen gestern übermorgen wochenende abend "
-    "can you your yours does have "
-    "has had get got where when who whom whose there their them they will shall may might must "
-    "ich mir mich mein meine du dein deine sie ihr uns unser euch jetzt now heute today gerne gern "
-    "machen macht make makes made tun do doing done gehen geht go goes "
-    "wozu wofür woran worum womit wodurch weshalb wieso überhaupt denn halt eben also "
-    "brauchen braucht brauche need needs needed gibts smth sth something anything etwas "
-    "passiert passierte geschah happened happen happens "
-    # how to answer ("Antworte in einem Satz", "explain briefly") says nothing about the topic
-    "antworte antworten antwort answer reply satz sätzen sätze sentence sentences kurz kurzen kürzer short "
-    "shorter briefly brief einfach einfacher simple simply simpler erkläre erklär erklären explain "
-    "stichpunkte stichpunkten stichworten bullet bullets points fasse zusammenfassen summarize summarise".split()
-)
+# Words that are no evidence of being in scope or out of it, by kind (eval/ablate.py takes out one kind at a time).
+GENERIC_GROUPS: dict[str, str] = {
+    "the city and the word cluster, in nearly every question and passage": (
+        "hamburg hamburgs hamburger cluster clusters clustern stadt city"
+    ),
+    "question words": (
+        "welche welcher welches which what wie how warum why wann wer wen wem wo woher wohin wozu wofür woran "
+        "worum womit wodurch weshalb wieso where when who whom whose wieviel wieviele"
+    ),
+    "auxiliary and modal verbs, pronouns, light verbs": (
+        "gibt gibts give can you your yours does have has had get got there their them they will shall may might "
+        "must ich mir mich mein meine du dein deine sie ihr uns unser euch kannst could would sollte should "
+        "machen macht make makes made tun do doing done gehen geht go goes brauchen braucht brauche need needs "
+        "needed passiert passierte geschah happened happen happens"
+    ),
+    "asking to be told": "tell erzähl erzähle sag sage know weißt wissen",
+    "fillers and quantity words": (
+        "eigentlich actually genau exactly insgesamt total bitte please mal just ganz sehr very mehr more überhaupt "
+        "denn halt eben also gerne gern viele many much"
+    ),
+    "vague placeholders, also as chat abbreviations": "something anything etwas smth sth",
+    "time words (a question about tomorrow is not about the corpus)": (
+        "today tomorrow yesterday tonight weekend heute morgen gestern übermorgen wochenende abend jetzt now"
+    ),
+    "how to answer: form and length": (
+        "antworte antworten antwort answer reply satz sätzen sätze sentence sentences kurz kurzen kürzer short "
+        "shorter briefly brief einfach einfacher simple simply simpler erkläre erklär erklären explain "
+        "stichpunkte stichpunkten stichworten bullet bullets points fasse zusammenfassen summarize summarise"
+    ),
+}
+GENERIC = frozenset(word for group in GENERIC_GROUPS.values() for word in group.split())
 
 
 NAME_WEIGHT = 3
@@ -177,3 +191,32 @@ class OutOfScopeExamples:
         scores = self.vectors @ query_vector
         best = int(np.argmax(scores))
         return float(scores[best]), self.examples[best]
+
+
+class ScopeGate:
+    """The gate stage: is the question about something the corpus covers? Runs before any LLM call.
+
+    A question is refused when retrieval found nothing, when the best passage is less similar than
+    MIN_RELEVANCE raised by the share of words the corpus never uses (SCOPE_PENALTY, less when a cluster is
+    named), or when an out-of-scope example is OUT_OF_SCOPE_MARGIN closer than the best passage.
+    """
+
+    def __init__(self, settings: Settings, vocabulary: Vocabulary, examples: OutOfScopeExamples) -> None:
+        self.settings = settings
+        self.vocabulary = vocabulary
+        self.examples = examples
+
+    def __call__(self, turn: Turn) -> Turn:
+        s, query, found = self.settings, turn.query, turn.found
+        assert query is not None and found is not None, "the gate runs after understand and retrieve"
+        share = self.vocabulary.check(turn.question).unknown_share
+        factor = s.in_domain_penalty_factor if query.in_domain else 1.0
+        required = s.min_relevance + s.scope_penalty * share * factor
+        off_topic, _example = self.examples.closest(query.query_vector)
+        refused = (
+            not found.passages or found.best_cosine < required or off_topic - found.best_cosine > s.out_of_scope_margin
+        )
+        turn.gate = Gate(
+            best_cosine=found.best_cosine, required=required, unknown_share=share, off_topic=off_topic, refused=refused
+        )
+        return turn

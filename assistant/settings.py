@@ -149,7 +149,7 @@ class Settings(BaseSettings):
         ge=0,
         le=1,
         description="Raise MIN_RELEVANCE by this times the share of question words unknown to the corpus "
-        "(half as much when a cluster is named).",
+        "(times IN_DOMAIN_PENALTY_FACTOR when a cluster is named).",
     )
     out_of_scope_margin: float = Field(
         0.06,
@@ -166,6 +166,18 @@ class Settings(BaseSettings):
     )
     follow_up_weight: float = Field(
         0.6, ge=0, le=2, description="Weight of the previous question in the search for a follow-up question."
+    )
+    in_domain_penalty_factor: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of SCOPE_PENALTY that applies when the question or its conversation names a cluster.",
+    )
+    history_turns: int = Field(
+        3, ge=0, le=20, description="Earlier questions of a conversation used as context for a follow-up."
+    )
+    chat_history_kept: int = Field(
+        5, ge=0, le=20, description="Earlier questions the chat keeps per session (in memory only) for follow-ups."
     )
     llm_provider: Literal["none", "openai", "ollama"] = Field(
         "none",

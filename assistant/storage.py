@@ -345,7 +345,8 @@ async def report(settings: Settings, days: int = 30, top: int = 10) -> Report:
                     continue  # not an answer (e.g. an error notice)
                 day = str(created)[:10]
                 per_day[day] += 1
-                if meta.get("refused") and meta.get("mode") != "smalltalk":  # "Hallo" is no gap in the corpus
+                # "Hallo" is no gap in the corpus (older rows mark small talk by mode and refused)
+                if meta.get("refused") and not meta.get("smalltalk") and meta.get("mode") != "smalltalk":
                     refused_day[day] += 1
                     refused_questions[" ".join(str(meta["question"]).split()).casefold()] += 1
                 answers_by_run[str(parent)] = {"question": meta["question"], "answer": output or "", "day": day}

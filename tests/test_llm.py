@@ -147,7 +147,7 @@ def test_rewritten_follow_up_reaches_retrieval(
     openai_assistant: Assistant, assistant: Assistant, fake: FakeLLM
 ) -> None:
     history = ["Welche Cluster gibt es in Hamburg?"]
-    question = "Und was macht das mit dem Geld?"
+    question = "Und welches davon ist das kleinste?"  # in scope with its context; the rewrite names the cluster
     fake.scenario.rewrite = "Was fördert das Cluster Finanzwirtschaft?"
     fake.scenario.text = "Das Cluster fördert FinTech-Kooperationen [1]."
     result = openai_assistant.ask(question, history)
@@ -283,3 +283,10 @@ def test_braces_in_a_prompt_file_are_text(
     (prompts / "rewrite.en.md").write_text("no placeholder here", encoding="utf-8")
     with pytest.raises(ValueError, match="rewrite.en.md lacks the placeholder"):
         llm_assistant(real_settings, e5, fake, llm_prompts_dir=prompts)
+
+
+def test_the_scope_gate_decides_before_any_llm_call(openai_assistant: Assistant, fake: FakeLLM) -> None:
+    """An off-topic follow-up is refused without the rewrite or the answer ever reaching the LLM."""
+    result = openai_assistant.ask("Und wie wird das Wetter morgen?", ["Welche Cluster gibt es in Hamburg?"])
+    assert result.refused and result.citations == []
+    assert fake.requests == []

@@ -1,0 +1,86 @@
+"""The prepare stage: clean the question, tell its language, and answer what needs no search.
+
+Empty input and small talk ("Hallo", "Danke!") get their reply here; a request for the other language
+("auf Englisch, bitte") asks the previous question again in that language. Everything else goes on to the
+understand stage with its language and the notes the user should see (the question was cut, it was in
+another language).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from assistant import messages
+from assistant.input_policy import clean_question, has_word
+from assistant.language import detect_language, is_other_language
+from assistant.replies import fixed_reply
+from assistant.scope import Vocabulary
+from assistant.settings import Settings
+from assistant.smalltalk import SmallTalkPatterns
+from assistant.turn import Turn
+
+# lingua may call "wasserstoff cluster hamburg" Dutch: a question counts as another language only when most of
+# its words are unknown to our German and English corpus too
+OTHER_LANGUAGE_UNKNOWN_SHARE = 0.5
+
+
+class Preparer:
+    """Builds the Turn from what the user sent."""
+
+    def __init__(self, settings: Settings, smalltalk: SmallTalkPatterns, vocabulary: Vocabulary) -> None:
+        self.settings = settings
+        self.smalltalk = smalltalk
+        self.vocabulary = vocabulary
+
+    def __call__(
+        self,
+        question: str,
+        history: Sequence[str],
+        language: str | None = None,
+        fallback_language: str | None = None,
+        truncated: bool = False,
+    ) -> Turn:
+        s = self.settings
+        question, cut = clean_question(question, s.max_question_chars)
+        earlier = [h for h in (clean_question(h, s.max_question_chars)[0] for h in history) if h]
+        earlier = [h for h in earlier if not self.smalltalk.match(h)]  # "Danke!" is no context
+        turn = Turn(question=question, history=earlier[-s.history_turns :] if s.history_turns else [])
+        chat = self.smalltalk.match(question)
+        if chat and chat.kind == "language" and turn.history:
+            turn.redo = (turn.history[-1], turn.history[:-1], chat.lang or s.default_language)
+            return turn
+        message = question  # the whole message tells the language: "Hey there, which clusters exist? Thanks!"
+        if not chat:  # "Hallo, welche Cluster ...?": the greeting is no part of the question
+            turn.question = self.smalltalk.strip(question)
+
+        t = time.perf_counter()
+        other_language = (
+            language not in ("de", "en")
+            and is_other_language(turn.question)
+            and self.vocabulary.check(turn.question).unknown_share > OTHER_LANGUAGE_UNKNOWN_SHARE
+        )
+        turn.lang = "en" if other_language else self._language(message, turn.history, language, fallback_language)
+        turn.timed("language", t)
+        if cut or truncated:
+            turn.notes.append(messages.text(turn.lang, "question_truncated", limit=s.max_question_chars))
+        if other_language:  # e.g. French: answered in English, and the user is told why
+            turn.notes.append(messages.text("en", "other_language_note"))
+        if not has_word(turn.question):  # empty, only digits and punctuation ("???"), or no word of two letters
+            turn.reply = fixed_reply(turn, "empty_question", refused=True)
+        elif chat:  # "Hallo", "Danke!", "bye": a friendly reply, not a search that ends in "nothing found"
+            forced = language if language in ("de", "en") else None
+            turn.lang = (chat.lang if chat.kind == "language" else forced or chat.lang) or turn.lang
+            turn.chat = chat
+            turn.reply = fixed_reply(turn, f"smalltalk_{chat.kind}", smalltalk=True)
+        return turn
+
+    def _language(self, question: str, history: Sequence[str], requested: str | None, fallback: str | None) -> str:
+        """Asked for, else the question's, else the conversation's, else the browser's, else DEFAULT_LANGUAGE."""
+        if requested in ("de", "en"):
+            return requested
+        for text in (question, *reversed(history)):
+            lang = detect_language(text)
+            if lang:
+                return lang
+        return fallback if fallback in ("de", "en") else self.settings.default_language

@@ -1,0 +1,99 @@
+"""The understand stage: what a question asks for, as search needs it.
+
+Typos are mended against the corpus vocabulary (for search only; the answer keeps the question as asked), the
+clusters it names are looked up in the glossary, a follow-up that names none carries the conversation's
+cluster over, and "Und die Logistik?" after a question about another cluster stands for that question asked
+about logistics. The question becomes the vectors and keyword text the retrieve stage searches with.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+
+from assistant.answer import ENUMERATION
+from assistant.embeddings import Embedder
+from assistant.glossary import Glossary
+from assistant.language import FUNCTION_WORDS
+from assistant.lexical import words
+from assistant.scope import Vocabulary
+from assistant.settings import Settings
+from assistant.turn import Query, Turn
+
+# A short question opening like this, naming a cluster, asks the previous question again for that cluster.
+ELLIPSIS = re.compile(
+    r"^\W*(und|and|what about|how about|was ist mit|wie (ist|sieht) es (mit|bei)|und (bei|beim|für)|and (for|in))\b",
+    re.IGNORECASE,
+)
+# words that may stand beside the cluster's name in such an opener ("und beim Hamburger Cluster?")
+ELLIPSIS_FILLERS = frozenset("cluster clusters clustern hamburg hamburger hamburgs beim bei mit".split())
+# the previous question weighs this share of FOLLOW_UP_WEIGHT in the vector that chooses sentences
+SENTENCE_FOLLOW_UP_SHARE = 0.5
+_TOKENS = re.compile(r"[\w@&.-]+")
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else vector
+
+
+class Understander:
+    """Turns a prepared question into a Query."""
+
+    def __init__(self, settings: Settings, glossary: Glossary, vocabulary: Vocabulary, embedder: Embedder) -> None:
+        self.settings = settings
+        self.glossary = glossary
+        self.vocabulary = vocabulary
+        self.embedder = embedder
+
+    def __call__(self, turn: Turn) -> Turn:
+        history, lang = turn.history, turn.lang
+        searchable = self.vocabulary.corrected(turn.question)
+        topics = self.glossary.topics_in(searchable)
+        carried: list[str] = []
+        if history and not topics:
+            carried = next((found for found in map(self.glossary.topics_in, reversed(history)) if found), [])
+        follow_up = bool(history) and not topics
+        if history and topics:
+            searchable = self.resolve_ellipsis(searchable, history[-1], topics[0], lang)
+
+        t = time.perf_counter()
+        query_vector = self.embedder.embed_query_vector(searchable)
+        search_vector, sentence_vector, keyword_text = query_vector, query_vector, searchable
+        if follow_up:
+            weight = self.settings.follow_up_weight
+            history_vector = self.embedder.embed_query_vector(history[-1])
+            search_vector = _unit(query_vector + weight * history_vector)
+            sentence_vector = _unit(query_vector + SENTENCE_FOLLOW_UP_SHARE * weight * history_vector)
+            keyword_text = f"{searchable} {history[-1]}"
+        turn.timed("query_embedding", t)
+        turn.query = Query(
+            searchable=searchable,
+            keyword_text=keyword_text,
+            extra_terms=self.glossary.expand(keyword_text),
+            topics=topics,
+            carried=carried,
+            query_vector=query_vector,
+            search_vector=search_vector,
+            sentence_vector=sentence_vector,
+            enumeration=bool(ENUMERATION.search(turn.question)),
+            in_domain=bool(topics or carried or self.glossary.expand(searchable)),
+        )
+        return turn
+
+    def resolve_ellipsis(self, question: str, previous: str, topic: str, lang: str) -> str:
+        """An opener ("und", "what about") plus a cluster's name asks the previous question about that cluster.
+
+        Anything with content of its own ("Und was macht davon das Finanzcluster genau?") stays as asked.
+        """
+        if not ELLIPSIS.match(question):
+            return question
+        rest = ELLIPSIS.sub("", question)
+        leftover = words(self.glossary.mark_topics(rest))
+        if not all(w in ELLIPSIS_FILLERS or w in FUNCTION_WORDS for w in leftover):
+            return question
+        named = [w for w in _TOKENS.findall(rest) if w.casefold() not in FUNCTION_WORDS]
+        name = " ".join(named) or self.glossary.names[topic][lang]  # the user's own words: "Food Cluster"
+        return self.glossary.for_topic(previous, name)
