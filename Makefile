@@ -27,6 +27,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 test: $(STAMP) browser-deps
 	$(BIN)/ruff check assistant tests app.py eval bench tools
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # Debian's Chromium for the browser tests (never `playwright install`) and axe-core from npm.
@@ -42,6 +43,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check assistant tests app.py eval bench tools
 	$(BIN)/ruff format --check assistant tests app.py
+	$(BIN)/mypy
 
 # Re-resolve the lock from a fresh venv (run after changing dependencies in pyproject.toml).
 lock:

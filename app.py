@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any, Literal, cast
 
 import chainlit as cl
 
@@ -35,6 +36,7 @@ if _data_layer is not None:  # with storage switched off there is no data layer,
 
     @cl.data_layer
     def data_layer() -> PrivateDataLayer:
+        assert _data_layer is not None
         return _data_layer
 
 
@@ -78,7 +80,7 @@ def source_elements(result: AskResult, client_type: str = "webapp") -> list[cl.T
     The full chat shows them in its side panel; the widget opens them on click only, because there
     a side element would pop up as a dialog over the host page after every answer.
     """
-    display = "page" if client_type == "copilot" else "side"
+    display: Literal["page", "side"] = "page" if client_type == "copilot" else "side"
     elements = []
     for c in result.citations:
         body = f"**{c.title}**\n\n{c.section}\n\n> {c.text}\n\n{c.url}"
@@ -130,7 +132,8 @@ async def answer(question: str, truncated: bool = False) -> None:
         kept = assistant.settings.chat_history_kept
         cl.user_session.set(HISTORY_KEY, history[-kept:] if kept else [])
     text = answer_markdown(result, disclaimer=True)
-    reply.elements = source_elements(result, getattr(cl.context.session, "client_type", "webapp"))
+    # Message.elements is typed with a type variable of Element; a list of Text is what it holds
+    reply.elements = cast(list[Any], source_elements(result, getattr(cl.context.session, "client_type", "webapp")))
     reply.metadata = {  # for the staff report (the data layer removes personal data before storing it)
         "question": question[:500],
         "refused": result.refused,

@@ -122,7 +122,7 @@ class Composer:
             list_id = chunk.list_id
             size = len(self.lists.get(list_id or "", []))
             # a list is quoted as a whole when its lead-in or several of its items rank high
-            dominant = counts[list_id] >= 2 and counts[list_id] >= min(3, math.ceil(size / 3))
+            dominant = list_id is not None and counts[list_id] >= 2 and counts[list_id] >= min(3, math.ceil(size / 3))
             if list_id and size and (chunk.kind == "lead" or dominant):
                 lead = self.leads.get(list_id)
                 items = ([lead] if lead else []) + self.lists[list_id]
@@ -188,16 +188,7 @@ class Composer:
         """
         s = self.settings
         units = self._units(passages, lang, pool=max(8, s.max_citations * 2))
-        scored: list[list[tuple[float, int, int, np.ndarray]]] = []
-        for unit in units:
-            rows = []
-            for c, chunk in enumerate(unit.chunks):
-                for k in range(len(chunk.sentences)):
-                    vector = self._vector(chunk, k)
-                    if vector is not None:
-                        rows.append((float(vector @ query_vector), c, k, vector))
-            rows.sort(key=lambda r: -r[0])
-            scored.append(rows)
+        scored = [self._scored(unit, query_vector) for unit in units]
         bests = [rows[0][0] if rows else -1.0 for rows in scored]
         if not units or max(bests) < 0:
             return Composition(answer="", citations=[], best_sentence=0.0)
@@ -206,14 +197,9 @@ class Composer:
         used: list[int] = []
         count = 0
         named = set(topics) if len(set(topics)) >= 2 else set()
-        spelled_out = [
-            (score, u, c, k, vector)
-            for u, rows in enumerate(scored if defined else [])
-            for score, c, k, vector in rows
-            if any(p in normalize(units[u].chunks[c].sentences[k]) for p in defined)
-        ]
-        if spelled_out:  # "Was bedeutet MCN?" - "… Maritime Cluster Norddeutschland e.V. (MCN) …"
-            _score, u, c, k, vector = max(spelled_out, key=lambda row: row[0])
+        spelled = self._spelled_out(units, scored, defined)
+        if spelled is not None:  # "Was bedeutet MCN?" - "… Maritime Cluster Norddeutschland e.V. (MCN) …"
+            u, c, k, vector = spelled
             units[u].selected.append((c, k))
             units[u].rank = -1
             chosen.append(vector)
@@ -229,24 +215,57 @@ class Composer:
                 continue
             # the first list of an enumeration question is quoted generously: its items are the answer
             whole_list = unit.is_list and enumeration and not any(units[v].is_list for v in used)
-            margin = s.list_margin if whole_list else s.sentence_margin
-            own: list[np.ndarray] = []
-            for score, c, k, vector in scored[u]:
-                if score < bests[u] - margin:
-                    break
-                # items of one list are distinct by construction, however alike their wording
-                if any(float(vector @ other) > s.redundancy_threshold for other in chosen):
-                    continue
-                if count >= s.max_sentences and not whole_list:
-                    break
-                unit.selected.append((c, k))
-                (own if unit.is_list else chosen).append(vector)
-                count += 1
-            chosen.extend(own)
+            count = self._quote(unit, scored[u], bests[u], chosen, count, whole_list)
             if unit.selected:
                 self._add_cohesive_neighbours(unit)
                 used.append(u)
         return self._render(units, used, best)
+
+    def _scored(self, unit: Unit, query_vector: np.ndarray) -> list[tuple[float, int, int, np.ndarray]]:
+        """(similarity, chunk, sentence, vector) of every sentence of a unit, best first."""
+        rows = []
+        for c, chunk in enumerate(unit.chunks):
+            for k in range(len(chunk.sentences)):
+                vector = self._vector(chunk, k)
+                if vector is not None:
+                    rows.append((float(vector @ query_vector), c, k, vector))
+        rows.sort(key=lambda r: -r[0])
+        return rows
+
+    @staticmethod
+    def _spelled_out(units: list[Unit], scored: list, defined: Sequence[str]) -> tuple | None:
+        """(unit, chunk, sentence, vector) of the best sentence spelling out an abbreviation asked about."""
+        found = [
+            (score, u, c, k, vector)
+            for u, rows in enumerate(scored if defined else [])
+            for score, c, k, vector in rows
+            if any(p in normalize(units[u].chunks[c].sentences[k]) for p in defined)
+        ]
+        if not found:
+            return None
+        _score, u, c, k, vector = max(found, key=lambda row: row[0])
+        return u, c, k, vector
+
+    def _quote(
+        self, unit: Unit, rows: list, best: float, chosen: list[np.ndarray], count: int, whole_list: bool
+    ) -> int:
+        """Select a unit's sentences within the margin of its best that repeat nothing chosen; the new count."""
+        s = self.settings
+        margin = s.list_margin if whole_list else s.sentence_margin
+        own: list[np.ndarray] = []
+        for score, c, k, vector in rows:
+            if score < best - margin:
+                break
+            # items of one list are distinct by construction, however alike their wording
+            if any(float(vector @ other) > s.redundancy_threshold for other in chosen):
+                continue
+            if count >= s.max_sentences and not whole_list:
+                break
+            unit.selected.append((c, k))
+            (own if unit.is_list else chosen).append(vector)
+            count += 1
+        chosen.extend(own)
+        return count
 
     @staticmethod
     def _add_cohesive_neighbours(unit: Unit) -> None:

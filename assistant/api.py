@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -82,7 +82,7 @@ class ErrorOut(BaseModel):
     message: str = Field(description="The same in the client's language (Accept-Language: de or en).")
 
 
-ERROR_RESPONSES = {
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "The body is not valid JSON."},
     401: {"model": ErrorOut, "description": "API key missing or wrong (only when API_KEYS is set)."},
     413: {"model": ErrorOut, "description": "Request body too large."},
@@ -96,6 +96,11 @@ class ApiError(Exception):
 
     def __init__(self, status: int, key: str, headers: dict[str, str] | None = None, **values: object) -> None:
         self.status, self.key, self.headers, self.values = status, key, headers or {}, values
+
+
+def _put(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str], token: str) -> None:
+    """Hand a token from a worker thread to the queue the response streams from."""
+    loop.call_soon_threadsafe(queue.put_nowait, token)
 
 
 def client_language(request: Request) -> str:
@@ -394,9 +399,7 @@ async def stream_completion(question: str, history: list[str], completion_id: st
 
     loop = asyncio.get_running_loop()
     tokens: asyncio.Queue[str] = asyncio.Queue()
-    task = asyncio.ensure_future(
-        get_assistant().aask(question, history, on_token=lambda t: loop.call_soon_threadsafe(tokens.put_nowait, t))
-    )
+    task = asyncio.ensure_future(get_assistant().aask(question, history, on_token=lambda t: _put(loop, tokens, t)))
     streamed = ""
     try:
         yield chunk({"role": "assistant", "content": ""})

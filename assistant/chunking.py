@@ -81,7 +81,8 @@ def _chunk_id(doc_id: str, embed_text: str, occurrence: int) -> str:
 
 def _item_text(tokens: list[Token], start: int) -> tuple[str, int]:
     """Text of the list item opening at `start` (nested content flattened), and the index after it."""
-    depth, parts, i = 0, [], start
+    depth, i = 0, start
+    parts: list[str] = []
     while i < len(tokens):
         tok = tokens[i]
         if tok.type == "list_item_open":
@@ -96,93 +97,99 @@ def _item_text(tokens: list[Token], start: int) -> tuple[str, int]:
     return "; ".join(p for p in parts if p), i
 
 
+class _Walker:
+    """Walks a document's Markdown tokens once, keeping the section it is in and the paragraph before a list."""
+
+    def __init__(self, doc: Document, tokens: list[Token]) -> None:
+        self.doc, self.tokens = doc, tokens
+        self.raw: list[dict] = []  # chunks before ids, with their section number for source assignment
+        self.section, self.section_no, self.heading_level = "", 0, 0
+        self.section_urls: dict[int, str] = {}
+        self.last_paragraph, self.list_no = "", 0
+
+    def walk(self) -> list[dict]:
+        handlers = {
+            "heading_open": self._heading,
+            "html_block": self._html,
+            "bullet_list_open": self._list,
+            "ordered_list_open": self._list,
+            "paragraph_open": self._paragraph,
+        }
+        i = 0
+        while i < len(self.tokens):
+            handler = handlers.get(self.tokens[i].type)
+            i = handler(i) if handler else i + 1
+        return self.raw
+
+    def _add(self, kind: str, text: str, lead: str = "", **extra) -> None:
+        self.raw.append(
+            dict(kind=kind, text=text, section=self.section, section_no=self.section_no, lead=lead, **extra)
+        )
+
+    def _heading(self, i: int) -> int:
+        level = int(self.tokens[i].tag[1])
+        title = plain_text(self.tokens[i + 1].content)
+        if level <= 2 or not self.section:
+            self.section, self.heading_level = title, level
+        else:
+            parent = self.section.split(" › ")[0] if self.heading_level < level else self.section
+            self.section = f"{parent} › {title}"
+        self.section_no += 1
+        self.last_paragraph = ""
+        return i + 3
+
+    def _html(self, i: int) -> int:
+        marker = SOURCE_MARKER.search(self.tokens[i].content)
+        if marker:
+            positions = [int(t) for t in marker.group(1).split() if t.isdigit()]
+            if positions and 1 <= positions[0] <= len(self.doc.sources):
+                self.section_urls.setdefault(self.section_no, self.doc.sources[positions[0] - 1])
+        return i + 1
+
+    def _list(self, i: int) -> int:
+        """Every top-level item of the list is a chunk of its own; the paragraph before it is their lead-in."""
+        self.list_no += 1
+        lead, tokens = self.last_paragraph, self.tokens
+        depth, j = 0, i
+        while j < len(tokens):
+            t = tokens[j]
+            if t.type in ("bullet_list_open", "ordered_list_open"):
+                depth += 1
+            elif t.type in ("bullet_list_close", "ordered_list_close"):
+                depth -= 1
+                if depth == 0:
+                    break
+            elif t.type == "list_item_open" and depth == 1:
+                text, j = _item_text(tokens, j)
+                if text:
+                    self._add("list_item", text, lead=lead, list_no=self.list_no)
+                continue
+            j += 1
+        return j + 1
+
+    def _paragraph(self, i: int) -> int:
+        tokens = self.tokens
+        if tokens[i].level != 0:
+            return i + 1
+        text = plain_text(tokens[i + 1].content)
+        introduces_list = text.endswith(":") and i + 3 < len(tokens) and tokens[i + 3].type.endswith("list_open")
+        if introduces_list:  # the sentence introducing a list: its own "lead" chunk and the items' context
+            *before, text = split_sentences(text) or [text]
+            if before:
+                self._add("paragraph", " ".join(before))
+            self._add("lead", text, list_no=self.list_no + 1)
+            self.last_paragraph = text
+        elif text:
+            self._add("paragraph", text)
+            self.last_paragraph = ""
+        return i + 3
+
+
 def chunk_document(doc: Document) -> list[Chunk]:
     """Split a document into paragraph and list-item chunks with context and section links."""
-    tokens = _MD.parse(doc.body)
+    walker = _Walker(doc, _MD.parse(doc.body))
+    raw = walker.walk()
     group = doc.translation_of or doc.id
-    raw: list[dict] = []  # chunks before ids, with their section number for source assignment
-    section, section_no, heading_level = "", 0, 0
-    section_urls: dict[int, str] = {}
-    last_paragraph, list_no = "", 0
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok.type == "heading_open":
-            level = int(tok.tag[1])
-            title = plain_text(tokens[i + 1].content)
-            if level <= 2 or not section:
-                section, heading_level = title, level
-            else:
-                parent = section.split(" › ")[0] if heading_level < level else section
-                section = f"{parent} › {title}"
-            section_no += 1
-            last_paragraph = ""
-            i += 3
-            continue
-        if tok.type == "html_block":
-            marker = SOURCE_MARKER.search(tok.content)
-            if marker:
-                positions = [int(t) for t in marker.group(1).split() if t.isdigit()]
-                if positions and 1 <= positions[0] <= len(doc.sources):
-                    section_urls.setdefault(section_no, doc.sources[positions[0] - 1])
-            i += 1
-            continue
-        if tok.type in ("bullet_list_open", "ordered_list_open"):
-            list_no += 1
-            lead = last_paragraph
-            depth, j = 0, i
-            while j < len(tokens):
-                t = tokens[j]
-                if t.type in ("bullet_list_open", "ordered_list_open"):
-                    depth += 1
-                elif t.type in ("bullet_list_close", "ordered_list_close"):
-                    depth -= 1
-                    if depth == 0:
-                        break
-                elif t.type == "list_item_open" and depth == 1:
-                    text, nxt = _item_text(tokens, j)
-                    if text:
-                        raw.append(
-                            dict(
-                                kind="list_item",
-                                text=text,
-                                section=section,
-                                section_no=section_no,
-                                lead=lead,
-                                list_no=list_no,
-                            )
-                        )
-                    j = nxt
-                    continue
-                j += 1
-            i = j + 1
-            continue
-        if tok.type == "paragraph_open" and tok.level == 0:
-            text = plain_text(tokens[i + 1].content)
-            introduces_list = text.endswith(":") and i + 3 < len(tokens) and tokens[i + 3].type.endswith("list_open")
-            if introduces_list:  # the sentence introducing a list: its own "lead" chunk and the items' context
-                *before, text = split_sentences(text) or [text]
-                if before:
-                    raw.append(
-                        dict(
-                            kind="paragraph",
-                            text=" ".join(before),
-                            section=section,
-                            section_no=section_no,
-                            lead="",
-                        )
-                    )
-                raw.append(
-                    dict(kind="lead", text=text, section=section, section_no=section_no, lead="", list_no=list_no + 1)
-                )
-                last_paragraph = text
-            elif text:
-                raw.append(dict(kind="paragraph", text=text, section=section, section_no=section_no, lead=""))
-                last_paragraph = ""
-            i += 3
-            continue
-        i += 1
-
     chunks: list[Chunk] = []
     seen: dict[str, int] = {}
     for position, item in enumerate(raw):
@@ -203,7 +210,7 @@ def chunk_document(doc: Document) -> list[Chunk]:
                 topic=doc.topic,
                 title=doc.title,
                 section=heading,
-                url=section_urls.get(item["section_no"], doc.url),
+                url=walker.section_urls.get(item["section_no"], doc.url),
                 kind=item["kind"],
                 text=item["text"],
                 context=context,

@@ -98,62 +98,66 @@ def split_front_matter(text: str) -> tuple[str, str] | None:
     return match.group(1), text.lstrip("\ufeff")[match.end() :]
 
 
-def _validate_fields(path: Path, meta: dict, body: str) -> list[CorpusError]:
-    errors: list[CorpusError] = []
+def _field_presence(meta: dict) -> list[tuple[str, str]]:
+    found = [
+        (name, "missing required field") for name in REQUIRED_FIELDS if name not in meta or meta[name] in (None, "")
+    ]
+    allowed = REQUIRED_FIELDS + OPTIONAL_FIELDS
+    found += [(str(n), "unknown field (allowed: " + ", ".join(allowed) + ")") for n in meta if n not in allowed]
+    return found
 
-    def err(name: str, message: str) -> None:
-        errors.append(CorpusError(path, name, message))
 
-    for name in REQUIRED_FIELDS:
-        if name not in meta or meta[name] in (None, ""):
-            err(name, "missing required field")
-    for name in meta:
-        if name not in REQUIRED_FIELDS + OPTIONAL_FIELDS:
-            err(str(name), "unknown field (allowed: " + ", ".join(REQUIRED_FIELDS + OPTIONAL_FIELDS) + ")")
-
+def _field_values(meta: dict) -> list[tuple[str, str]]:
+    """id, title, lang, topic, reviewed and translation_of, each by its own rule."""
+    found = []
     if "id" in meta and meta["id"] is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+", str(meta["id"])):
-        err("id", f"{meta['id']!r} may only contain letters, digits, '_', '.' and '-'")
+        found.append(("id", f"{meta['id']!r} may only contain letters, digits, '_', '.' and '-'"))
     if "title" in meta and meta["title"] is not None and not isinstance(meta["title"], str):
-        err("title", "must be text")
+        found.append(("title", "must be text"))
     lang = meta.get("lang")
     if lang is not None and lang not in LANGS:
-        err("lang", f"{lang!r} is not one of {', '.join(LANGS)}")
+        found.append(("lang", f"{lang!r} is not one of {', '.join(LANGS)}"))
     topic = meta.get("topic")
     if topic is not None and topic not in TOPICS:
-        err("topic", f"unknown topic {topic!r} (allowed: {', '.join(TOPICS)})")
-
-    sources = meta.get("sources")
-    if sources is not None:
-        if not isinstance(sources, list) or not sources:
-            err("sources", "must be a non-empty list of URLs")
-        else:
-            for i, url in enumerate(sources, start=1):
-                if not is_valid_url(url):
-                    err("sources", f"entry {i} is not a valid http(s) URL: {url!r}")
-            for marker in SOURCE_MARKER.finditer(body):
-                for token in marker.group(1).split():
-                    if not token.isdigit() or not 1 <= int(token) <= len(sources):
-                        err(
-                            "sources",
-                            f"source marker names {token!r}, but sources has {len(sources)} entries",
-                        )
-
+        found.append(("topic", f"unknown topic {topic!r} (allowed: {', '.join(TOPICS)})"))
     reviewed = meta.get("reviewed")
     if reviewed is not None and not isinstance(reviewed, dt.date):
         try:
             dt.date.fromisoformat(str(reviewed))
         except ValueError:
-            err("reviewed", f"{reviewed!r} is not a date (YYYY-MM-DD)")
-
+            found.append(("reviewed", f"{reviewed!r} is not a date (YYYY-MM-DD)"))
     translation_of = meta.get("translation_of")
     if lang == "en" and not translation_of:
-        err("translation_of", "English documents must name the id of their German original")
+        found.append(("translation_of", "English documents must name the id of their German original"))
     if lang == "de" and translation_of:
-        err("translation_of", "only English documents are translations; German documents are originals")
+        found.append(("translation_of", "only English documents are translations; German documents are originals"))
+    return found
 
+
+def _sources(meta: dict, body: str) -> list[tuple[str, str]]:
+    """A non-empty list of http(s) URLs, and source markers in the body that name one of them."""
+    sources = meta.get("sources")
+    if sources is None:
+        return []
+    if not isinstance(sources, list) or not sources:
+        return [("sources", "must be a non-empty list of URLs")]
+    found = [
+        ("sources", f"entry {i} is not a valid http(s) URL: {url!r}")
+        for i, url in enumerate(sources, start=1)
+        if not is_valid_url(url)
+    ]
+    for marker in SOURCE_MARKER.finditer(body):
+        for token in marker.group(1).split():
+            if not token.isdigit() or not 1 <= int(token) <= len(sources):
+                found.append(("sources", f"source marker names {token!r}, but sources has {len(sources)} entries"))
+    return found
+
+
+def _validate_fields(path: Path, meta: dict, body: str) -> list[CorpusError]:
+    found = _field_presence(meta) + _field_values(meta) + _sources(meta, body)
     if not SOURCE_MARKER.sub("", body).strip():
-        err("body", "document has no text")
-    return errors
+        found.append(("body", "document has no text"))
+    return [CorpusError(path, name, message) for name, message in found]
 
 
 def load_document(path: Path) -> tuple[Document | None, list[CorpusError]]:

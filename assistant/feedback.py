@@ -49,6 +49,27 @@ def _is_uuid(value: str | None) -> bool:
     return True
 
 
+def check_vote(vote: FeedbackBody, settings: Settings) -> None:
+    """The comment within MAX_FEEDBACK_CHARS and the input policy; ids that can name a step at all."""
+    if vote.comment is not None and len(vote.comment) > settings.max_feedback_chars:
+        raise ApiError(422, "feedback_too_long", limit=settings.max_feedback_chars)
+    if vote.comment is not None and input_policy.problem(vote.comment):
+        raise ApiError(422, "feedback_invalid")
+    if not _is_uuid(vote.forId) or (vote.id is not None and not _is_uuid(vote.id)):
+        raise ApiError(404, "feedback_unknown")
+
+
+def owned_thread(body: FeedbackIn) -> str:
+    """The conversation of the caller's chat session, which the vote must be about."""
+    from chainlit.session import WebsocketSession
+
+    session = WebsocketSession.get_by_id(body.sessionId)
+    thread = session.thread_id if session else None
+    if thread is None or (body.feedback.threadId is not None and body.feedback.threadId != thread):
+        raise ApiError(403, "feedback_not_yours")
+    return thread
+
+
 def build_feedback_router(settings: Settings, limiter: RateLimiter) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
@@ -67,20 +88,10 @@ def build_feedback_router(settings: Settings, limiter: RateLimiter) -> APIRouter
     @router.put("/feedback")
     async def update_feedback(request: Request, body: FeedbackIn) -> dict:
         """Store a vote (and comment) for an answer of the caller's own conversation."""
-        from chainlit.session import WebsocketSession
-
         layer = await admit(request)
+        check_vote(body.feedback, settings)
+        thread = owned_thread(body)
         vote = body.feedback
-        if vote.comment is not None and len(vote.comment) > settings.max_feedback_chars:
-            raise ApiError(422, "feedback_too_long", limit=settings.max_feedback_chars)
-        if vote.comment is not None and input_policy.problem(vote.comment):
-            raise ApiError(422, "feedback_invalid")
-        if not _is_uuid(vote.forId) or (vote.id is not None and not _is_uuid(vote.id)):
-            raise ApiError(404, "feedback_unknown")
-        session = WebsocketSession.get_by_id(body.sessionId)
-        thread = session.thread_id if session else None
-        if thread is None or (vote.threadId is not None and vote.threadId != thread):
-            raise ApiError(403, "feedback_not_yours")
         try:
             if await layer.step_thread(vote.forId) != thread:
                 raise ApiError(404, "feedback_unknown")

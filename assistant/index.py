@@ -17,8 +17,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -28,7 +30,7 @@ from langchain_chroma import Chroma  # noqa: E402
 
 from assistant.chunking import Chunk, chunk_corpus, sentence_id  # noqa: E402
 from assistant.corpus import load_corpus  # noqa: E402
-from assistant.embeddings import AnyEmbedder  # noqa: E402
+from assistant.embeddings import Embedder  # noqa: E402
 from assistant.lexical import LexicalIndex  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
@@ -126,11 +128,11 @@ def _collection_names(settings: Settings) -> tuple[str, str]:
     return settings.chroma_collection, settings.chroma_collection + "_sentences"
 
 
-def _open_store(client: chromadb.ClientAPI, name: str, embedder: AnyEmbedder) -> Chroma:
+def _open_store(client: chromadb.ClientAPI, name: str, embedder: Embedder) -> Chroma:
     """A LangChain Chroma store that always uses our embedder (never Chroma's downloading default)."""
     return Chroma(
         collection_name=name,
-        embedding_function=embedder,
+        embedding_function=cast(Embeddings, embedder),  # every embedder here implements LangChain's interface
         client=client,
         collection_metadata={"embedder": embedder.id, "dim": embedder.dim, "schema": SCHEMA_VERSION},
         collection_configuration={"hnsw": {"space": "cosine"}},
@@ -170,7 +172,7 @@ def _metadata(chunk: Chunk) -> dict:
 
 
 def update_index(
-    settings: Settings, embedder: AnyEmbedder, progress: Progress | None = None, rebuild: bool = False
+    settings: Settings, embedder: Embedder, progress: Progress | None = None, rebuild: bool = False
 ) -> UpdateSummary:
     """Bring the index in line with the corpus, embedding only what changed (`rebuild`: everything afresh).
 
@@ -200,7 +202,7 @@ def _damage_reported(settings: Settings) -> Iterator[None]:
 
 
 def _update_index(
-    settings: Settings, embedder: AnyEmbedder, progress: Progress | None, rebuild: bool, documents: list
+    settings: Settings, embedder: Embedder, progress: Progress | None, rebuild: bool, documents: list
 ) -> UpdateSummary:
     started = time.perf_counter()
     chunks = chunk_corpus(documents)
@@ -236,8 +238,8 @@ def _update_index(
     stale = sorted(existing_sentences - wanted_sentences.keys())
     for start in range(0, len(stale), 500):
         sentence_store.delete(ids=stale[start : start + 500])
-    sentences = [(sid, text, c) for sid, (text, c) in wanted_sentences.items() if sid not in existing_sentences]
-    total_work = len(to_add) + len(sentences)
+    new_sentences = [(sid, text, c) for sid, (text, c) in wanted_sentences.items() if sid not in existing_sentences]
+    total_work = len(to_add) + len(new_sentences)
     done, batch = 0, 32
     for start in range(0, len(to_add), batch):
         part = to_add[start : start + batch]
@@ -249,17 +251,17 @@ def _update_index(
         done += len(part)
         if progress:
             progress("embedding", done, total_work)
-    for start in range(0, len(sentences), batch):
-        part = sentences[start : start + batch]
+    for start in range(0, len(new_sentences), batch):
+        sentence_part = new_sentences[start : start + batch]
         sentence_store.add_texts(
-            texts=[s for _, s, _ in part],
-            metadatas=[{"chunk_id": c.id, "lang": c.lang} for _, _, c in part],
-            ids=[sid for sid, _, _ in part],
+            texts=[s for _, s, _ in sentence_part],
+            metadatas=[{"chunk_id": c.id, "lang": c.lang} for _, _, c in sentence_part],
+            ids=[sid for sid, _, _ in sentence_part],
         )
         done += len(part)
         if progress:
             progress("embedding", done, total_work)
-    summary.sentences_added = len(sentences)
+    summary.sentences_added = len(new_sentences)
 
     unchanged = [c for c in chunks if c.id in existing]
     for start in range(0, len(unchanged), 500):
@@ -322,14 +324,14 @@ def files_digest(settings: Settings) -> str:
     return h.hexdigest()
 
 
-def load_index(settings: Settings, embedder: AnyEmbedder) -> LoadedIndex:
+def load_index(settings: Settings, embedder: Embedder) -> LoadedIndex:
     """Open a built index for querying; raises IndexUnavailable with advice when it is missing, inconsistent
     or damaged (every file is read, and the vector index answers a probe query, before it is used)."""
     with _damage_reported(settings):
         return _load_index(settings, embedder)
 
 
-def _load_index(settings: Settings, embedder: AnyEmbedder) -> LoadedIndex:
+def _load_index(settings: Settings, embedder: Embedder) -> LoadedIndex:
     manifest = read_manifest(settings)
     if manifest is None:
         raise IndexUnavailable(f"no index in {settings.index_dir}; run `assistant index`")

@@ -13,7 +13,7 @@ def fixed_reply(
     """The fixed text `key` of prompts/messages.*.yaml in the turn's language; `notes` keeps the turn's notes."""
     return AskResult(
         answer=messages.text(turn.lang, key),
-        language=turn.lang,  # type: ignore[arg-type]
+        language=turn.lang,
         refused=refused,
         smalltalk=smalltalk,
         citations=[],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -109,7 +109,8 @@ class Retriever:
     def dense(self, query_vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first."""
         found = self.index.collection.query(query_embeddings=query_vector[None, :], n_results=k, include=["distances"])
-        return [(chunk_id, 1.0 - float(d)) for chunk_id, d in zip(found["ids"][0], found["distances"][0], strict=True)]
+        distances = found["distances"] or [[]]
+        return [(chunk_id, 1.0 - float(d)) for chunk_id, d in zip(found["ids"][0], distances[0], strict=True)]
 
     def sentences(self, query_vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """(chunk id, best sentence cosine), best first: finds the one sentence that answers a question."""
@@ -135,6 +136,50 @@ class Retriever:
         top = np.argsort(-scores)[:k]
         ids = self.index.lexical.ids[lang]
         return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def _fuse(self, passages: dict[str, Passage], ranked: list[tuple[str, float]], weight: float, kind: str) -> None:
+        """Add one ranking to the reciprocal-rank fusion; a passage counts once per ranking (its best chunk)."""
+        seen: set[str] = set()
+        rank = 0
+        for chunk_id, score in ranked:
+            key = self.keys.get(chunk_id)
+            if key is None or key in seen:
+                continue
+            p = passages.setdefault(key, Passage(key=key, chunks=self.members[key]))
+            seen.add(key)
+            p.score += weight / (self.settings.rrf_k + rank)
+            rank += 1
+            if kind == "dense":
+                p.cosine = max(p.cosine, score)
+            elif kind == "sentence":
+                p.sentence = max(p.sentence, score)
+            else:
+                p.bm25 = max(p.bm25, score)
+
+    def _boost(self, passages: Iterable[Passage], text: str, topics: Sequence[str]) -> None:
+        """A quoted heading or term names the passage the user means; a named cluster's passages come first."""
+        s = self.settings
+        phrases = quoted_phrases(text) if s.quote_boost > 0 else []
+        wanted = set(topics)
+        for p in passages:
+            if phrases and any(
+                phrase in normalize(f"{c.context} {c.text}") for c in p.chunks.values() for phrase in phrases
+            ):
+                p.score *= 1.0 + s.quote_boost
+            if p.topic in wanted:
+                p.score *= 1.0 + s.topic_boost
+
+    @staticmethod
+    def _named_first(ranked: list[Passage], topics: Sequence[str]) -> list[Passage]:
+        """With two or more clusters named ("Hamburg@work oder die Logistik-Initiative?"), each one's best passage
+        comes right after the best passage overall, which may be about neither."""
+        if len(set(topics)) < 2 or not ranked:
+            return ranked
+        leaders = [next((p for p in ranked if p.topic == t), None) for t in dict.fromkeys(topics)]
+        front = [ranked[0]] + sorted(
+            (p for p in leaders if p is not None and p is not ranked[0]), key=lambda p: -p.score
+        )
+        return front + [p for p in ranked if p not in front]
 
     def search(
         self,
@@ -166,54 +211,12 @@ class Retriever:
 
         started = time.perf_counter()
         passages: dict[str, Passage] = {}
-
-        def passage(chunk_id: str) -> Passage | None:
-            key = self.keys.get(chunk_id)
-            if key is None:
-                return None
-            if key not in passages:
-                passages[key] = Passage(key=key, chunks=self.members[key])
-            return passages[key]
-
-        def fuse(ranked: list[tuple[str, float]], weight: float, kind: str) -> None:
-            seen: set[str] = set()
-            rank = 0
-            for chunk_id, score in ranked:
-                p = passage(chunk_id)
-                if p is None or p.key in seen:
-                    continue
-                seen.add(p.key)
-                p.score += weight / (s.rrf_k + rank)
-                rank += 1
-                if kind == "dense":
-                    p.cosine = max(p.cosine, score)
-                elif kind == "sentence":
-                    p.sentence = max(p.sentence, score)
-                else:
-                    p.bm25 = max(p.bm25, score)
-
-        fuse(dense, s.dense_weight, "dense")
-        fuse(sentences, s.sentence_weight, "sentence")
-        fuse(lexical[lang], s.bm25_weight, "bm25")
-        fuse(lexical[other], s.bm25_other_weight, "bm25")
-        phrases = quoted_phrases(text)
-        if phrases and s.quote_boost > 0:  # a quoted heading or term names the passage the user means
-            for p in passages.values():
-                if any(phrase in normalize(f"{c.context} {c.text}") for c in p.chunks.values() for phrase in phrases):
-                    p.score *= 1.0 + s.quote_boost
-        if topics:
-            wanted = set(topics)
-            for p in passages.values():
-                if p.topic in wanted:
-                    p.score *= 1.0 + s.topic_boost
-        ranked = sorted(passages.values(), key=lambda p: -p.score)
-        if len(set(topics)) >= 2:  # "Hamburg@work oder die Logistik-Initiative?": each named cluster's best first
-            leaders = [next((p for p in ranked if p.topic == t), None) for t in dict.fromkeys(topics)]
-            # after the best passage overall, which may be about neither ("Senatscluster before finance and food")
-            front = [ranked[0]] + sorted(
-                (p for p in leaders if p is not None and p is not ranked[0]), key=lambda p: -p.score
-            )
-            ranked = front + [p for p in ranked if p not in front]
+        self._fuse(passages, dense, s.dense_weight, "dense")
+        self._fuse(passages, sentences, s.sentence_weight, "sentence")
+        self._fuse(passages, lexical[lang], s.bm25_weight, "bm25")
+        self._fuse(passages, lexical[other], s.bm25_other_weight, "bm25")
+        self._boost(passages.values(), text, topics)
+        ranked = self._named_first(sorted(passages.values(), key=lambda p: -p.score), topics)
         timings["fusion"] = (time.perf_counter() - started) * 1000
         best_bm25 = max((hits[0][1] for hits in lexical.values() if hits), default=0.0)
         return RetrievalResult(

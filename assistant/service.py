@@ -31,6 +31,7 @@ from assistant.index import (
     IndexUnavailable,
     LoadedIndex,
     Progress,
+    UpdateSummary,
     files_digest,
     load_index,
     read_manifest,
@@ -76,7 +77,7 @@ class Assistant:
         self.embedder = embedder or make_embedder(
             s.embedder, s.embedder_prefixes, s.embedder_threads, s.max_query_tokens
         )
-        self.index_update = None
+        self.index_update: UpdateSummary | None = None
         self.index = index or self._open_index(progress)
         self.retriever = Retriever(self.index, s)
         self.composer = Composer(self.index, self.retriever, s)
@@ -217,7 +218,7 @@ class Assistant:
             return refusal(turn)
         return AskResult(
             answer=composition.answer,
-            language=turn.lang,  # type: ignore[arg-type]
+            language=turn.lang,
             refused=False,
             citations=[CitationOut(**vars(c)) for c in composition.citations],
             timings_ms=turn.rounded_timings(),
@@ -244,6 +245,7 @@ class Assistant:
                     again = await run(self._research, turn, rewritten)
                     if again.found and again.found.passages:
                         turn = again
+            assert turn.found is not None
             sources = self.composer.citations_for(turn.found.passages, turn.lang, self.settings.llm_passages)
             generated = await self._llm.run(
                 self.generator.answer(turn.question, turn.lang, sources, deadline, on_token)
@@ -255,7 +257,7 @@ class Assistant:
             notes.append(messages.text(turn.lang, "llm_cut_short"))
         return AskResult(
             answer=generated.text,
-            language=turn.lang,  # type: ignore[arg-type]
+            language=turn.lang,
             refused=False,
             citations=[CitationOut(**vars(c)) for c in renumbered(sources, generated.used)],
             mode="llm",

@@ -142,24 +142,24 @@ class Settings(BaseSettings):
     )
     list_margin: float = Field(0.06, ge=0, le=1, description="Wider margin for further items of a quoted list.")
     redundancy_threshold: float = Field(
-        0.96, ge=0, le=1, description="Skip a sentence this similar to one already quoted (near-duplicates)."
+        0.98, ge=0, le=1, description="Skip a sentence this similar to one already quoted (near-duplicates)."
     )
     scope_penalty: float = Field(
-        0.15,
+        0.1625,
         ge=0,
         le=1,
         description="Raise MIN_RELEVANCE by this times the share of question words unknown to the corpus "
         "(times IN_DOMAIN_PENALTY_FACTOR when a cluster is named).",
     )
     out_of_scope_margin: float = Field(
-        0.06,
+        0.005,
         ge=-1,
         le=1,
         description="Refuse when a question is this much closer to an example in corpus/out_of_scope.yaml "
         "than to the best passage.",
     )
     min_relevance: float = Field(
-        0.78,
+        0.775,
         ge=0,
         le=1,
         description="Refuse when the best passage's cosine similarity to the question is below this.",

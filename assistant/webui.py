@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import MutableMapping
 from pathlib import Path
 
 from assistant.settings import PROJECT_ROOT, Settings
@@ -48,12 +49,12 @@ def mask_ips(text: str) -> str:
 CHAINLIT_CONFIG_FIELDS = ("root", "run", "features", "ui", "project", "code")
 
 
-def scrub_chainlit_env(environ: dict[str, str] | None = None) -> list[str]:
+def scrub_chainlit_env(environ: MutableMapping[str, str] | None = None) -> list[str]:
     """Remove environment variables that Chainlit would read as its own configuration; returns their names."""
-    environ = os.environ if environ is None else environ
-    found = [name for name in environ if name.lower() in CHAINLIT_CONFIG_FIELDS]
+    env: MutableMapping[str, str] = os.environ if environ is None else environ
+    found = [name for name in env if name.lower() in CHAINLIT_CONFIG_FIELDS]
     for name in found:
-        del environ[name]
+        del env[name]
     return found
 
 

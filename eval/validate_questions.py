@@ -53,6 +53,89 @@ def load_corpus(corpus: Path) -> dict[str, list[tuple[str, str, str]]]:
     return docs
 
 
+def check_item(item: object, where: str, docs, ids: set[str], errors: list[str], warnings: list[str]):
+    """Errors and warnings of one question; returns (kind, lang) to count, or None when it is unusable."""
+    if not isinstance(item, dict):
+        errors.append(f"{where}: not a JSON object")
+        return None
+    missing = [f for f in REQUIRED if f not in item]
+    if missing:
+        errors.append(f"{where}: missing {missing}")
+        return None
+    qid, lang, kind = item["id"], item["lang"], item["kind"]
+    where = f"{where} ({qid})"
+    if qid in ids:
+        errors.append(f"{where}: duplicate id")
+    ids.add(qid)
+    if lang not in ("de", "en"):
+        errors.append(f"{where}: lang {lang!r}")
+        return None
+    if kind not in KINDS:
+        errors.append(f"{where}: kind {kind!r}")
+    if not isinstance(item["question"], str) or not item["question"].strip():
+        errors.append(f"{where}: empty question")
+    topics, phrases = item["expected_topics"], item["must_mention"]
+    if not isinstance(topics, list) or not isinstance(phrases, list):
+        errors.append(f"{where}: expected_topics/must_mention must be lists")
+        return None
+    check_kind(item, where, errors)
+    if kind == "out_of_scope":
+        if topics or phrases:
+            errors.append(f"{where}: out_of_scope must have empty expected_topics and must_mention")
+    else:
+        check_phrases(where, lang, topics, phrases, docs, errors, warnings)
+    return kind, lang
+
+
+def check_kind(item: dict, where: str, errors: list[str]) -> None:
+    """Known topics, history exactly on follow-ups, and an id that names the language or out-of-scope."""
+    qid, lang, kind = item["id"], item["lang"], item["kind"]
+    if unknown := [t for t in item["expected_topics"] if t not in TOPICS]:
+        errors.append(f"{where}: unknown topics {unknown}")
+    if kind == "follow_up":
+        if not isinstance(item.get("history"), str) or not item["history"].strip():
+            errors.append(f"{where}: follow_up without history string")
+    elif "history" in item:
+        errors.append(f"{where}: history on a {kind} question")
+    marker = "-oos-" if kind == "out_of_scope" else f"-{lang}-"  # q-de-001, dev-oos-03
+    if marker not in qid:
+        errors.append(f"{where}: id should contain {marker}")
+
+
+def check_phrases(where: str, lang: str, topics, phrases, docs, errors: list[str], warnings: list[str]) -> None:
+    """Every phrase of an answerable question occurs in a document of its topics and language."""
+    if not topics:
+        errors.append(f"{where}: answerable question without expected_topics")
+    if not 1 <= len(phrases) <= 3:
+        errors.append(f"{where}: {len(phrases)} must_mention phrases (want 1-3)")
+    elsewhere_all = True
+    for phrase in phrases:
+        p = norm(phrase)
+        inside = [name for name, topic, body in docs[lang] if topic in topics and p in body]
+        outside = sorted({topic for _, topic, body in docs[lang] if topic not in topics and p in body})
+        if not inside:
+            errors.append(f"{where}: {phrase!r} not found in {lang} documents of {topics}")
+        if not outside:
+            elsewhere_all = False
+    if phrases and elsewhere_all:
+        warnings.append(f"{where}: all phrases also occur in {lang} documents of unlisted topics")
+
+
+def print_counts(lines: list[str], errors: list[str], warnings: list[str], counts: Counter[tuple[str, str]]) -> None:
+    for message in errors:
+        print("ERROR", message)
+    for message in warnings:
+        print("WARN ", message)
+    print(f"\n{len(lines)} questions, {len(errors)} errors, {len(warnings)} warnings")
+    print(f"{'kind':<15}{'de':>5}{'en':>5}{'all':>6}")
+    for kind in sorted({k for k, _ in counts}):
+        de, en = counts[(kind, "de")], counts[(kind, "en")]
+        print(f"{kind:<15}{de:>5}{en:>5}{de + en:>6}")
+    de_all = sum(v for (_, lang), v in counts.items() if lang == "de")
+    en_all = sum(v for (_, lang), v in counts.items() if lang == "en")
+    print(f"{'total':<15}{de_all:>5}{en_all:>5}{de_all + en_all:>6}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("questions", nargs="?", default=str(ROOT / "eval" / "questions.jsonl"))
@@ -64,7 +147,6 @@ def main() -> int:
     warnings: list[str] = []
     ids: set[str] = set()
     counts: Counter[tuple[str, str]] = Counter()
-
     lines = Path(args.questions).read_text(encoding="utf-8").splitlines()
     for number, line in enumerate(lines, start=1):
         where = f"line {number}"
@@ -76,74 +158,10 @@ def main() -> int:
         except ValueError as exc:
             errors.append(f"{where}: invalid JSON ({exc})")
             continue
-        if not isinstance(item, dict):
-            errors.append(f"{where}: not a JSON object")
-            continue
-        missing = [f for f in REQUIRED if f not in item]
-        if missing:
-            errors.append(f"{where}: missing {missing}")
-            continue
-        qid, lang, kind = item["id"], item["lang"], item["kind"]
-        where = f"line {number} ({qid})"
-        if qid in ids:
-            errors.append(f"{where}: duplicate id")
-        ids.add(qid)
-        if lang not in ("de", "en"):
-            errors.append(f"{where}: lang {lang!r}")
-            continue
-        if kind not in KINDS:
-            errors.append(f"{where}: kind {kind!r}")
-        if not isinstance(item["question"], str) or not item["question"].strip():
-            errors.append(f"{where}: empty question")
-        topics, phrases = item["expected_topics"], item["must_mention"]
-        if not isinstance(topics, list) or not isinstance(phrases, list):
-            errors.append(f"{where}: expected_topics/must_mention must be lists")
-            continue
-        if unknown := [t for t in topics if t not in TOPICS]:
-            errors.append(f"{where}: unknown topics {unknown}")
-        if kind == "follow_up":
-            if not isinstance(item.get("history"), str) or not item["history"].strip():
-                errors.append(f"{where}: follow_up without history string")
-        elif "history" in item:
-            errors.append(f"{where}: history on a {kind} question")
-        marker = "-oos-" if kind == "out_of_scope" else f"-{lang}-"  # q-de-001, dev-oos-03
-        if marker not in qid:
-            errors.append(f"{where}: id should contain {marker}")
-        counts[(kind, lang)] += 1
-
-        if kind == "out_of_scope":
-            if topics or phrases:
-                errors.append(f"{where}: out_of_scope must have empty expected_topics and must_mention")
-            continue
-        if not topics:
-            errors.append(f"{where}: answerable question without expected_topics")
-        if not 1 <= len(phrases) <= 3:
-            errors.append(f"{where}: {len(phrases)} must_mention phrases (want 1-3)")
-        elsewhere_all = True
-        for phrase in phrases:
-            p = norm(phrase)
-            inside = [name for name, topic, body in docs[lang] if topic in topics and p in body]
-            outside = sorted({topic for _, topic, body in docs[lang] if topic not in topics and p in body})
-            if not inside:
-                errors.append(f"{where}: {phrase!r} not found in {lang} documents of {topics}")
-            if not outside:
-                elsewhere_all = False
-        if phrases and elsewhere_all:
-            warnings.append(f"{where}: all phrases also occur in {lang} documents of unlisted topics")
-
-    for message in errors:
-        print("ERROR", message)
-    for message in warnings:
-        print("WARN ", message)
-    kinds = sorted({k for k, _ in counts})
-    print(f"\n{len(lines)} questions, {len(errors)} errors, {len(warnings)} warnings")
-    print(f"{'kind':<15}{'de':>5}{'en':>5}{'all':>6}")
-    for kind in kinds:
-        de, en = counts[(kind, "de")], counts[(kind, "en")]
-        print(f"{kind:<15}{de:>5}{en:>5}{de + en:>6}")
-    de_all = sum(v for (_, lang), v in counts.items() if lang == "de")
-    en_all = sum(v for (_, lang), v in counts.items() if lang == "en")
-    print(f"{'total':<15}{de_all:>5}{en_all:>5}{de_all + en_all:>6}")
+        counted = check_item(item, where, docs, ids, errors, warnings)
+        if counted:
+            counts[counted] += 1
+    print_counts(lines, errors, warnings, counts)
     return 1 if errors else 0
 
 

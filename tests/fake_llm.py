@@ -54,6 +54,62 @@ def _pieces(text: str, size: int = 6) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
 
+async def _openai_events(fake: FakeLLM, body: dict, text: str):
+    """OpenAI-style server-sent events of the reply, failing or hanging as the scenario says."""
+
+    def chunk(delta: dict, finish: str | None = None) -> str:
+        data = {
+            "id": "cmpl-1",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": body.get("model"),
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+        return f"data: {json.dumps(data)}\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    for i, piece in enumerate(_pieces(text)):
+        if i == 2 and fake.scenario.mode == "malformed":
+            yield "data: {not json\n\n"
+            return
+        if i == 2 and fake.scenario.mode == "hang_midstream":
+            await asyncio.sleep(fake.scenario.hang_seconds)
+        if fake.scenario.mode == "drip":
+            await asyncio.sleep(fake.scenario.hang_seconds)
+        yield chunk({"content": piece})
+        await asyncio.sleep(0.01)
+    yield chunk({}, "stop")
+    yield "data: [DONE]\n\n"
+
+
+async def _ollama_lines(fake: FakeLLM, body: dict, text: str):
+    """Ollama-style JSON lines of the reply, failing or hanging as the scenario says."""
+    for i, piece in enumerate(_pieces(text)):
+        if i == 2 and fake.scenario.mode == "malformed":
+            yield "{not json\n"
+            return
+        if i == 2 and fake.scenario.mode == "hang_midstream":
+            await asyncio.sleep(fake.scenario.hang_seconds)
+        yield (
+            json.dumps({"model": body.get("model"), "message": {"role": "assistant", "content": piece}, "done": False})
+            + "\n"
+        )
+        await asyncio.sleep(0.01)
+    yield (
+        json.dumps(
+            {
+                "model": body.get("model"),
+                "message": {"role": "assistant", "content": ""},
+                "done": True,
+                "done_reason": "stop",
+                "prompt_eval_count": 10,
+                "eval_count": 5,
+            }
+        )
+        + "\n"
+    )
+
+
 def build_app(fake: FakeLLM) -> FastAPI:
     app = FastAPI()
 
@@ -82,32 +138,7 @@ def build_app(fake: FakeLLM) -> FastAPI:
                 "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
             }
 
-        async def events():
-            def chunk(delta: dict, finish: str | None = None) -> str:
-                data = {
-                    "id": "cmpl-1",
-                    "object": "chat.completion.chunk",
-                    "created": int(time.time()),
-                    "model": body.get("model"),
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-                }
-                return f"data: {json.dumps(data)}\n\n"
-
-            yield chunk({"role": "assistant", "content": ""})
-            for i, piece in enumerate(_pieces(text)):
-                if i == 2 and fake.scenario.mode == "malformed":
-                    yield "data: {not json\n\n"
-                    return
-                if i == 2 and fake.scenario.mode == "hang_midstream":
-                    await asyncio.sleep(fake.scenario.hang_seconds)
-                if fake.scenario.mode == "drip":
-                    await asyncio.sleep(fake.scenario.hang_seconds)
-                yield chunk({"content": piece})
-                await asyncio.sleep(0.01)
-            yield chunk({}, "stop")
-            yield "data: [DONE]\n\n"
-
-        return StreamingResponse(events(), media_type="text/event-stream")
+        return StreamingResponse(_openai_events(fake, body, text), media_type="text/event-stream")
 
     @app.post("/api/chat")
     async def ollama_chat(request: Request):
@@ -119,35 +150,7 @@ def build_app(fake: FakeLLM) -> FastAPI:
             await asyncio.sleep(fake.scenario.hang_seconds)
         text = fake._reply(body)
 
-        async def lines():
-            for i, piece in enumerate(_pieces(text)):
-                if i == 2 and fake.scenario.mode == "malformed":
-                    yield "{not json\n"
-                    return
-                if i == 2 and fake.scenario.mode == "hang_midstream":
-                    await asyncio.sleep(fake.scenario.hang_seconds)
-                yield (
-                    json.dumps(
-                        {"model": body.get("model"), "message": {"role": "assistant", "content": piece}, "done": False}
-                    )
-                    + "\n"
-                )
-                await asyncio.sleep(0.01)
-            yield (
-                json.dumps(
-                    {
-                        "model": body.get("model"),
-                        "message": {"role": "assistant", "content": ""},
-                        "done": True,
-                        "done_reason": "stop",
-                        "prompt_eval_count": 10,
-                        "eval_count": 5,
-                    }
-                )
-                + "\n"
-            )
-
-        return StreamingResponse(lines(), media_type="application/x-ndjson")
+        return StreamingResponse(_ollama_lines(fake, body, text), media_type="application/x-ndjson")
 
     return app
 
