@@ -31,7 +31,7 @@ from langchain_chroma import Chroma  # noqa: E402
 from assistant.chunking import Chunk, chunk_corpus, sentence_id  # noqa: E402
 from assistant.corpus import load_corpus  # noqa: E402
 from assistant.embeddings import Embedder  # noqa: E402
-from assistant.lexical import LexicalIndex  # noqa: E402
+from assistant.lexical import STOPWORDS, LexicalIndex  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -312,12 +312,13 @@ def read_manifest(settings: Settings) -> dict | None:
 
 
 def files_digest(settings: Settings) -> str:
-    """Hash of the corpus files as they are on disk, and of the chunking rules.
+    """Hash of the corpus files as they are on disk, and of the chunking rules and BM25 stop words.
 
     Reading and hashing the files is far cheaper than chunking them, so a start-up can tell in
     milliseconds that the index is current; only a changed digest leads to a real update.
     """
     h = hashlib.sha256(f"chunker-{CHUNKER_VERSION}".encode())
+    h.update(" ".join(sorted(STOPWORDS)).encode() + b"\x00")  # the keyword index is built with these
     for path in sorted(settings.corpus_dir.rglob("*.md")):
         h.update(str(path.relative_to(settings.corpus_dir)).encode() + b"\x00")
         h.update(path.read_bytes() + b"\x00")

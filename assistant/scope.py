@@ -46,7 +46,7 @@ GENERIC_GROUPS: dict[str, str] = {
         "eigentlich actually genau exactly insgesamt total bitte please mal just ganz sehr very mehr more überhaupt "
         "denn halt eben also gerne gern viele many much"
     ),
-    "vague placeholders, also as chat abbreviations": "something anything etwas smth sth",
+    "vague placeholders": "something anything etwas",
     "time words (a question about tomorrow is not about the corpus)": (
         "today tomorrow yesterday tonight weekend heute morgen gestern übermorgen wochenende abend jetzt now"
     ),

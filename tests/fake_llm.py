@@ -21,7 +21,7 @@ REWRITE_MARKERS = ("standalone question", "eigenständige Frage")
 
 @dataclass
 class Scenario:
-    mode: str = "answer"  # answer | http500 | hang | hang_midstream | malformed | empty | drip
+    mode: str = "answer"  # answer | http500 | hang | hang_midstream | malformed | empty | drip | leak
     text: str = "Hamburg hat neun Cluster [1]."
     rewrite: str | None = None  # answer to follow-up rewrite requests (None: echo the question)
     hang_seconds: float = 30.0  # for hang and hang_midstream; for drip: the pause before every piece
@@ -47,6 +47,8 @@ class FakeLLM:
         if any(marker in system for marker in REWRITE_MARKERS):
             question = messages[-1].get("content", "")
             return self.scenario.rewrite if self.scenario.rewrite is not None else question
+        if self.scenario.mode == "leak":  # a model that obeys an injection: its instructions, "cited"
+            return f"{system} [1]"
         return "" if self.scenario.mode == "empty" else self.scenario.text
 
 

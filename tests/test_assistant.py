@@ -115,15 +115,12 @@ def test_bad_input_never_crashes(assistant: Assistant) -> None:
 
 
 def test_colloquial_words_outside_the_corpus_do_not_make_a_question_off_topic(assistant: Assistant) -> None:
-    # "wozu", "braucht", "überhaupt" and "pays" occur in no passage; they are grammar and glossary words
-    why = assistant.ask("wozu braucht hamburg cluster überhaupt")
+    # question words, fillers and "zahlt"/"pays" occur in no passage; they are grammar and glossary words
+    why = assistant.ask("wofür sind die cluster in hamburg eigentlich gut")
     assert not why.refused and why.language == "de" and why.citations[0].topic == "policy"
-    who_pays = assistant.ask("who pays for the clusters")
-    assert not who_pays.refused and "co-finances" in who_pays.answer
-    assert not assistant.ask("Welche Cluster gibt es? Antworte in einem Satz.").refused  # how, not what
-    assert not assistant.ask("is there smth about ai").refused  # "AI" is a glossary term, too short for a word
-    prizes = assistant.ask("Welche Preise hat Hamburg Aviation gewonnen?")  # "Preise" finds "Gold-Label"
-    assert "Gold-Label" in prizes.answer.split("\n")[0]
+    who_pays = assistant.ask("Wer zahlt für die Logistik-Initiative?")  # "zahlt" also searches "finanziert"
+    assert not who_pays.refused and "Drittel" in who_pays.answer.split("\n")[0]
+    assert not assistant.ask("Welche Cluster gibt es? Bitte kurz und einfach erklären.").refused  # how, not what
     year = assistant.ask("Was passierte 2011?")  # years are searchable words; "passierte" is grammar
     assert not year.refused and "2011" in year.answer
 
