@@ -145,7 +145,7 @@ class Settings(BaseSettings):
         0.98, ge=0, le=1, description="Skip a sentence this similar to one already quoted (near-duplicates)."
     )
     scope_penalty: float = Field(
-        0.1625,
+        0.1875,
         ge=0,
         le=1,
         description="Raise MIN_RELEVANCE by this times the share of question words unknown to the corpus "
