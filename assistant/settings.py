@@ -159,7 +159,7 @@ class Settings(BaseSettings):
         "than to the best passage.",
     )
     min_relevance: float = Field(
-        0.775,
+        0.76,
         ge=0,
         le=1,
         description="Refuse when the best passage's cosine similarity to the question is below this.",
