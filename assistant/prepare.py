@@ -20,7 +20,7 @@ from assistant.settings import Settings
 from assistant.smalltalk import SmallTalkPatterns
 from assistant.turn import Turn
 
-# lingua may call "wasserstoff cluster hamburg" Dutch: a question counts as another language only when most of
+# lingua may call a string of German keywords Dutch: a question counts as another language only when most of
 # its words are unknown to our German and English corpus too
 OTHER_LANGUAGE_UNKNOWN_SHARE = 0.5
 
@@ -50,7 +50,7 @@ class Preparer:
         if chat and chat.kind == "language" and turn.history:
             turn.redo = (turn.history[-1], turn.history[:-1], chat.lang or s.default_language)
             return turn
-        message = question  # the whole message tells the language: "Hey there, which clusters exist? Thanks!"
+        message = question  # the whole message tells the language, greetings and thanks included
         if not chat:  # "Hallo, welche Cluster ...?": the greeting is no part of the question
             turn.question = self.smalltalk.strip(question)
 

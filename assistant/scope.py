@@ -1,6 +1,6 @@
 """Is a question about something the corpus covers at all?
 
-Embedding similarity alone cannot tell "Wie wird das Wetter morgen in Hamburg?" from a
+Embedding similarity alone cannot tell "Wie warm wird es am Sonntag in Hamburg?" from a
 real question, because "Hamburg" alone makes it look close. The vocabulary can: a
 question whose content words mostly never occur in the corpus (weather, passport,
 Munich, system prompt) is out of scope. Typos are forgiven by fuzzy matching and
@@ -171,7 +171,7 @@ class OutOfScopeExamples:
     """Embedded examples of requests the assistant does not cover (city services, chit-chat, ...).
 
     A question far closer to one of them than to any passage is refused even when a few of its
-    words occur in the corpus ("How do I register my new address in Hamburg?").
+    words occur in the corpus ("Where in Hamburg do I get a new library card?").
     """
 
     def __init__(self, examples: list[str], embed_query) -> None:

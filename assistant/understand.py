@@ -86,7 +86,7 @@ class Understander:
     def resolve_ellipsis(self, question: str, previous: str, topic: str, lang: str) -> str:
         """An opener ("und", "what about") plus a cluster's name asks the previous question about that cluster.
 
-        Anything with content of its own ("Und was macht davon das Finanzcluster genau?") stays as asked.
+        Anything with content of its own ("Und welche Projekte hat davon das Finanzcluster?") stays as asked.
         """
         if not ELLIPSIS.match(question):
             return question

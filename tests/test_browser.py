@@ -202,7 +202,7 @@ def test_chat_small_talk_and_asking_for_the_other_language(app: str, page_en: Pa
     reply.wait_for(timeout=30000)  # a friendly reply, not the refusal text and no sources
     assert "Sources" not in page.locator(ANSWER).last.inner_text()
     ask_full_chat(page, "Which cluster works on green hydrogen?")
-    german = ask_full_chat(page, "Bitte auf Deutsch")  # the previous question again, in German
+    german = ask_full_chat(page, "Auf Deutsch, bitte")  # the previous question again, in German
     text = german.inner_text()
     assert "Wasserstoff" in text and "Quellen" in text
 

@@ -42,7 +42,9 @@ def test_ask_json(env: dict[str, str]) -> None:
 
 
 def test_ask_with_history_and_text_output(env: dict[str, str]) -> None:
-    result = run(env, "ask", "--history", "Tell me about the Life Sciences cluster.", "Does it cover anything digital?")
+    result = run(
+        env, "ask", "--history", "What is the Life Sciences cluster about?", "Is there anything digital in it?"
+    )
     assert result.returncode == 0, result.stderr
     assert "Sources:" in result.stdout and "[1]" in result.stdout and "https://" in result.stdout
 

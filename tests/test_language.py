@@ -14,7 +14,7 @@ from assistant.language import detect_language, is_other_language
         ("Welche Cluster gibt es in Hamburg?", "de"),
         ("Who is Ralf Gust?", "en"),
         ("which clusters exist?", "en"),  # lingua alone: 0.96 German
-        ("Hey there, which clusters exist? Thanks a lot!", "en"),
+        ("Hi there, what clusters are there? Thanks so much!", "en"),
         ("What is EEHH?", "en"),
         ("What does the heading 'Hamburgs Stärkefelder' refer to?", "en"),
     ],

@@ -56,3 +56,18 @@ def test_out_of_scope_examples_are_no_copies_of_evaluation_questions() -> None:
         [sys.executable, str(EVAL / "check_examples.py")], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_no_evaluation_question_is_quoted_in_code_tests_or_data() -> None:
+    """Tests use their own small examples, and code and data never carry an evaluation question."""
+    from assistant.evaluation import load_questions
+
+    questions = {q["question"].casefold().rstrip("?!. ") for p in question_sets() for q in load_questions(p)}
+    questions = {q for q in questions if len(q) > 12}
+    root = PROJECT_ROOT
+    files = [*root.glob("assistant/*.py"), *root.glob("tests/*.py"), *root.glob("bench/*.py"), root / "app.py"]
+    files += [*root.glob("corpus/*.yaml"), *root.glob("prompts/*.yaml"), *root.glob("prompts/*.md")]
+    quoted = [
+        f"{path.name}: {q}" for path in files for q in questions if q in path.read_text(encoding="utf-8").casefold()
+    ]
+    assert quoted == []
