@@ -171,10 +171,12 @@ def main() -> int:
     from assistant.service import Assistant
 
     assistant = Assistant()
-    questions = [q for path in question_sets() for q in select_part(load_questions(path), path.name, args.part)]
+    parts = {path.name: select_part(load_questions(path), path.name, args.part) for path in question_sets()}
+    parts = {name: chosen for name, chosen in parts.items() if chosen}
+    questions = [q for chosen in parts.values() for q in chosen]
     base = run(assistant, questions)
     base_scores = [outcome(r) for r in base]
-    print(f"{len(questions)} questions ({args.part} parts of {', '.join(p.name for p in question_sets())})\n")
+    print(f"{len(questions)} questions ({args.part} parts of {', '.join(parts)})\n")
     print("| taken out | what | " + " | ".join(COLUMNS) + " | worse | better |")
     print("|---|---|" + "---|" * (len(COLUMNS) + 2))
     print(f"| nothing | full system | {cells(compute_metrics(base))} | – | – |", flush=True)
