@@ -8,11 +8,11 @@ from assistant.turn import Turn
 
 
 def fixed_reply(
-    turn: Turn, key: str, *, refused: bool = False, smalltalk: bool = False, notes: bool = False
+    turn: Turn, key: str, *, refused: bool = False, smalltalk: bool = False, notes: bool = False, **values: str
 ) -> AskResult:
     """The fixed text `key` of prompts/messages.*.yaml in the turn's language; `notes` keeps the turn's notes."""
     return AskResult(
-        answer=messages.text(turn.lang, key),
+        answer=messages.text(turn.lang, key, **values),
         language=turn.lang,
         refused=refused,
         smalltalk=smalltalk,
@@ -24,5 +24,9 @@ def fixed_reply(
 
 
 def refusal(turn: Turn) -> AskResult:
-    """The polite refusal of a question the sources do not cover, with the turn's notes."""
+    """The polite refusal of a question the sources do not cover, with the turn's notes; a question about
+    another region is told where to ask instead."""
+    region = turn.gate.other_region if turn.gate else None
+    if region:
+        return fixed_reply(turn, "refusal_other_region", refused=True, notes=True, region=region)
     return fixed_reply(turn, "refusal", refused=True, notes=True)

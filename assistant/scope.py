@@ -213,10 +213,30 @@ class ScopeGate:
         factor = s.in_domain_penalty_factor if query.in_domain else 1.0
         required = s.min_relevance + s.scope_penalty * share * factor
         off_topic, _example = self.examples.closest(query.query_vector)
+        other_region = self.other_region(turn)
         refused = (
-            not found.passages or found.best_cosine < required or off_topic - found.best_cosine > s.out_of_scope_margin
+            other_region is not None
+            or not found.passages
+            or found.best_cosine < required
+            or off_topic - found.best_cosine > s.out_of_scope_margin
         )
         turn.gate = Gate(
-            best_cosine=found.best_cosine, required=required, unknown_share=share, off_topic=off_topic, refused=refused
+            best_cosine=found.best_cosine,
+            required=required,
+            unknown_share=share,
+            off_topic=off_topic,
+            refused=refused,
+            other_region=other_region,
         )
         return turn
+
+    @staticmethod
+    def other_region(turn: Turn) -> str | None:
+        """The other region a question is about: it names one, and neither Hamburg nor one of Hamburg's clusters
+        (in the question or its conversation), so it asks about that region's own clusters or policy."""
+        query = turn.query
+        if query is None or not query.other_places or "hamburg" in normalize(turn.question):
+            return None
+        if [t for t in query.topics if t != "policy"] or query.carried:
+            return None
+        return query.other_places[0]

@@ -33,6 +33,7 @@ class Query:
     sentence_vector: np.ndarray  # the same with half that weight, for choosing sentences
     enumeration: bool  # asks for a list ("Welche Cluster …?"): lists are quoted whole
     in_domain: bool  # the question or its conversation names a cluster, or the question a glossary term ("KI")
+    other_places: list[str] = field(default_factory=list)  # regions other than Hamburg the question names
 
     @property
     def search_topics(self) -> list[str]:
@@ -49,6 +50,7 @@ class Gate:
     unknown_share: float
     off_topic: float  # similarity of the closest out-of-scope example
     refused: bool
+    other_region: str | None = None  # refused because the question is about this region, not Hamburg
 
 
 @dataclass

@@ -18,6 +18,7 @@ from assistant.embeddings import Embedder
 from assistant.glossary import Glossary
 from assistant.language import FUNCTION_WORDS
 from assistant.lexical import words
+from assistant.places import Places, load_places
 from assistant.scope import Vocabulary
 from assistant.settings import Settings
 from assistant.turn import Query, Turn
@@ -42,7 +43,15 @@ def _unit(vector: np.ndarray) -> np.ndarray:
 class Understander:
     """Turns a prepared question into a Query."""
 
-    def __init__(self, settings: Settings, glossary: Glossary, vocabulary: Vocabulary, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        glossary: Glossary,
+        vocabulary: Vocabulary,
+        embedder: Embedder,
+        places: Places | None = None,
+    ) -> None:
+        self.places = places or load_places()
         self.settings = settings
         self.glossary = glossary
         self.vocabulary = vocabulary
@@ -80,6 +89,7 @@ class Understander:
             sentence_vector=sentence_vector,
             enumeration=bool(ENUMERATION.search(turn.question)),
             in_domain=bool(topics or carried or self.glossary.expand(searchable)),
+            other_places=self.places.other_places(turn.question, self.vocabulary.is_word),
         )
         return turn
 

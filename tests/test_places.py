@@ -1,0 +1,41 @@
+"""Questions about another region's clusters are refused with a hint where to ask; Hamburg's own are answered."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.places import load_places
+from assistant.service import Assistant
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("Welche Cluster fördert Sachsen?", ["Sachsen"]),
+        ("What is Bavaria's innovation strategy?", ["Bavaria"]),
+        ("Wie arbeitet Köln mit Unternehmen?", ["Köln"]),
+        ("Clusterpolitik in Österreich", ["Österreich"]),
+        ("Was macht Airbus in Finkenwerder?", []),  # a district of Hamburg
+        ("Is the port important for Germany?", []),  # Hamburg's own country
+        ("a split decision with nice results", []),  # names that are words count only when capitalised
+    ],
+)
+def test_places_other_than_hamburg(text: str, places: list[str]) -> None:
+    known_words = {"split", "nice", "results", "decision"}
+    assert load_places().other_places(text, known_words.__contains__) == places
+
+
+def test_another_regions_clusters_are_refused_with_where_to_ask(assistant: Assistant) -> None:
+    saxony = assistant.ask("Welche Cluster fördert Sachsen?")
+    assert saxony.refused and "Sachsen" in saxony.answer and "Wirtschaftsförderung" in saxony.answer
+    vienna = assistant.ask("How many clusters does Vienna support?")
+    assert vienna.refused and vienna.language == "en" and "Vienna" in vienna.answer
+    follow_up = assistant.ask("Und in Sachsen?", ["Welche Cluster hat Hamburg?"])
+    assert follow_up.refused and "Sachsen" in follow_up.answer
+
+
+def test_hamburgs_clusters_with_another_place_are_answered(assistant: Assistant) -> None:
+    offices = assistant.ask("In welchen Städten hat das Maritime Cluster Norddeutschland Büros, auch in Kiel?")
+    assert not offices.refused and offices.citations[0].topic == "maritime"
+    both = assistant.ask("Was verbindet Hamburg in der Clusterpolitik mit Schleswig-Holstein?")
+    assert not both.refused
