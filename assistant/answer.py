@@ -288,6 +288,11 @@ class Composer:
                         changed = True
         unit.selected.extend((0, k) for k in sorted(grown - chosen))
 
+    def _items_introduced(self, unit: Unit) -> list[tuple[int, int]]:
+        """The list items a lead-in introduces, in their order, up to MAX_SENTENCES."""
+        items = [(c, 0) for c, chunk in enumerate(unit.chunks) if chunk.kind != "lead"]
+        return items[: self.settings.max_sentences]
+
     def _render(self, units: list[Unit], used: list[int], best: float) -> Composition:
         order = sorted(used, key=lambda u: units[u].rank)
         blocks: list[str] = []
@@ -297,6 +302,8 @@ class Composer:
             chosen = sorted(unit.selected)
             if unit.is_list:
                 lead = unit.first.text if unit.first.kind == "lead" else ""
+                if lead and not any(unit.chunks[c].kind != "lead" for c, _ in chosen):
+                    chosen = self._items_introduced(unit)  # a lead-in never stands without what it introduces
                 lines = [
                     f"- {cite(unit.chunks[c].sentences[k], n)}" for c, k in chosen if unit.chunks[c].kind != "lead"
                 ]

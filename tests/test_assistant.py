@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from assistant.schema import AskResult
 from assistant.service import Assistant
 
@@ -187,3 +189,18 @@ def test_typos_are_mended_for_search_only(assistant: Assistant) -> None:
         assert vocabulary.corrected(text) == text
     result = assistant.ask("what does the logistcs cluster do")
     assert not result.refused and result.citations[0].topic == "logistics"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Welche Forschungsthemen hat die maritime Wirtschaft?",
+        "What further innovation topics does the maritime industry have?",
+        "What else does the aviation cluster focus on?",
+        "Which other topics does the life sciences cluster cover?",
+    ],
+)
+def test_a_list_lead_in_never_stands_without_its_items(assistant: Assistant, question: str) -> None:
+    answer = assistant.ask(question).answer
+    for block in answer.split("\n\n"):  # a lead-in ("Further topics … [2]:") is followed by its items
+        assert not block.splitlines()[-1].rstrip().endswith(":"), answer
