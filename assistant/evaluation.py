@@ -56,6 +56,12 @@ def select_part(questions: Sequence[dict], set_name: str, part: str, split_file:
     return [item for item in questions if (item["id"] in test) == (part == "test")]
 
 
+def part_of_every_set(part: str) -> dict[str, list[dict]]:
+    """set name -> its questions of `part`, for every set that has any."""
+    chosen = {path.name: select_part(load_questions(path), path.name, part) for path in question_sets()}
+    return {name: questions for name, questions in chosen.items() if questions}
+
+
 def load_questions(path: Path) -> list[dict]:
     """Questions from a JSON-lines file; blank lines and lines starting with // are skipped."""
     questions = []

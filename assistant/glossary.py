@@ -92,8 +92,8 @@ class Words:
     """A text as words and their stems, computed once for all terms."""
 
     def __init__(self, text: str) -> None:
-        self.matches = list(_WORD.finditer(normalize(text)))
         self.text = normalize(text)
+        self.matches = list(_WORD.finditer(self.text))
         self.words = [m.group(0) for m in self.matches]
         self.stems = [stems(w) for w in self.words]
 

@@ -71,7 +71,6 @@ class Preparer:
         elif chat:  # "Hallo", "Danke!", "bye": a friendly reply, not a search that ends in "nothing found"
             forced = language if language in ("de", "en") else None
             turn.lang = (chat.lang if chat.kind == "language" else forced or chat.lang) or turn.lang
-            turn.chat = chat
             turn.reply = fixed_reply(turn, f"smalltalk_{chat.kind}", smalltalk=True)
         return turn
 

@@ -171,8 +171,8 @@ class Retriever:
 
     @staticmethod
     def _named_first(ranked: list[Passage], topics: Sequence[str]) -> list[Passage]:
-        """With two or more clusters named ("Hamburg@work oder die Logistik-Initiative?"), each one's best passage
-        comes right after the best passage overall, which may be about neither."""
+        """With two or more clusters named (a comparison, or "A or B?"), each one's best passage comes right after
+        the best passage overall, which may be about neither."""
         if len(set(topics)) < 2 or not ranked:
             return ranked
         leaders = [next((p for p in ranked if p.topic == t), None) for t in dict.fromkeys(topics)]

@@ -181,9 +181,8 @@ class OutOfScopeExamples:
     @classmethod
     def from_file(cls, path: Path, embed_query, leave_out: Iterable[str] = ()) -> OutOfScopeExamples:
         """The examples of every category in the file except those in `leave_out` (for the ablation)."""
-        return cls(
-            [e for c, found in read_examples(path).items() if c not in set(leave_out) for e in found], embed_query
-        )
+        skipped = set(leave_out)
+        return cls([e for c, found in read_examples(path).items() if c not in skipped for e in found], embed_query)
 
     def closest(self, query_vector: np.ndarray) -> tuple[float, str | None]:
         if not len(self.examples):

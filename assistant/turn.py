@@ -16,7 +16,6 @@ import numpy as np
 if TYPE_CHECKING:
     from assistant.retrieval import RetrievalResult
     from assistant.schema import AskResult
-    from assistant.smalltalk import SmallTalk
 
 
 @dataclass
@@ -61,7 +60,6 @@ class Turn:
     history: list[str]  # the user's earlier questions that are context, oldest first
     lang: str = "en"
     notes: list[str] = field(default_factory=list)
-    chat: SmallTalk | None = None  # the message is small talk
     query: Query | None = None
     found: RetrievalResult | None = None
     defined: list[str] = field(default_factory=list)  # abbreviations the question asks to be spelled out

@@ -78,17 +78,19 @@ class Understander:
             sentence_vector = _unit(query_vector + SENTENCE_FOLLOW_UP_SHARE * weight * history_vector)
             keyword_text = f"{searchable} {history[-1]}"
         turn.timed("query_embedding", t)
+        extra_terms = self.glossary.expand(keyword_text)
+        own_terms = extra_terms if keyword_text == searchable else self.glossary.expand(searchable)
         turn.query = Query(
             searchable=searchable,
             keyword_text=keyword_text,
-            extra_terms=self.glossary.expand(keyword_text),
+            extra_terms=extra_terms,
             topics=topics,
             carried=carried,
             query_vector=query_vector,
             search_vector=search_vector,
             sentence_vector=sentence_vector,
             enumeration=bool(ENUMERATION.search(turn.question)),
-            in_domain=bool(topics or carried or self.glossary.expand(searchable)),
+            in_domain=bool(topics or carried or own_terms),
             other_places=self.places.other_places(turn.question, self.vocabulary.is_word),
         )
         return turn

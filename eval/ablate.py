@@ -23,14 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from assistant import lexical, scope  # noqa: E402
-from assistant.evaluation import (  # noqa: E402
-    answerable,
-    compute_metrics,
-    load_questions,
-    question_sets,
-    run_eval,
-    select_part,
-)
+from assistant.evaluation import answerable, compute_metrics, part_of_every_set, run_eval  # noqa: E402
 from assistant.scope import OutOfScopeExamples, read_examples  # noqa: E402
 
 SETTINGS: list[tuple[str, dict[str, object]]] = [
@@ -171,8 +164,7 @@ def main() -> int:
     from assistant.service import Assistant
 
     assistant = Assistant()
-    parts = {path.name: select_part(load_questions(path), path.name, args.part) for path in question_sets()}
-    parts = {name: chosen for name, chosen in parts.items() if chosen}
+    parts = part_of_every_set(args.part)
     questions = [q for chosen in parts.values() for q in chosen]
     base = run(assistant, questions)
     base_scores = [outcome(r) for r in base]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from assistant.evaluation import compute_metrics, load_questions, question_sets, run_eval, select_part  # noqa: E402
+from assistant.evaluation import compute_metrics, part_of_every_set, run_eval  # noqa: E402
 
 COLUMNS = ["n", "hit@3", "mention", "refusal_recall", "false_refusal", "language", "cited", "p50_ms", "p95_ms"]
 # lower is better for these; every other thresholded metric is a minimum
@@ -45,12 +45,9 @@ def cell(column: str, value: float | int | None) -> str:
 def score(ask, parts: tuple[str, ...] = ("test", "tuning")) -> dict[str, dict[str, dict]]:
     """set name -> part -> metrics."""
     figures: dict[str, dict[str, dict]] = {}
-    for path in question_sets():
-        questions = load_questions(path)
-        for part in parts:
-            chosen = select_part(questions, path.name, part)
-            if chosen:
-                figures.setdefault(path.name, {})[part] = compute_metrics(run_eval(ask, chosen))
+    for part in parts:
+        for name, chosen in part_of_every_set(part).items():
+            figures.setdefault(name, {})[part] = compute_metrics(run_eval(ask, chosen))
     return figures
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from assistant.evaluation import answerable, history_of, load_questions, question_sets, select_part  # noqa: E402
+from assistant.evaluation import answerable, history_of, part_of_every_set  # noqa: E402
 
 GRIDS = {
     "min_relevance": np.round(np.arange(0.70, 0.861, 0.01), 3),
@@ -129,7 +129,7 @@ def main() -> int:
 
     assistant = Assistant()
     defaults = assistant.settings
-    questions = [q for path in question_sets() for q in select_part(load_questions(path), path.name, args.part)]
+    questions = [q for chosen in part_of_every_set(args.part).values() for q in chosen]
     cases = collect(assistant, questions)
     n_decisions = sum(1 for c in cases if c.oos or c.phrases)
     print(f"{len(questions)} questions of the {args.part} parts ({n_decisions} with a right decision)\n")
