@@ -196,7 +196,7 @@ def test_typos_are_mended_for_search_only(assistant: Assistant) -> None:
     [
         "Welche Forschungsthemen hat die maritime Wirtschaft?",
         "What further innovation topics does the maritime industry have?",
-        "What else does the aviation cluster focus on?",
+        "Which other focus areas does the aviation cluster have?",
         "Which other topics does the life sciences cluster cover?",
     ],
 )

@@ -287,7 +287,7 @@ def test_braces_in_a_prompt_file_are_text(
 
 def test_the_scope_gate_decides_before_any_llm_call(openai_assistant: Assistant, fake: FakeLLM) -> None:
     """An off-topic follow-up is refused without the rewrite or the answer ever reaching the LLM."""
-    result = openai_assistant.ask("Und wie wird das Wetter morgen?", ["Welche Cluster gibt es in Hamburg?"])
+    result = openai_assistant.ask("Und regnet es am Sonntag?", ["Welche Cluster hat die Stadt?"])
     assert result.refused and result.citations == []
     assert fake.requests == []
 
