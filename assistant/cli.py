@@ -234,32 +234,13 @@ def evaluate(
 
 
 def _print_metrics(table: dict[str, dict], k: int) -> None:
-    columns = [
-        "n",
-        f"hit@{k}",
-        "mention",
-        "refusal_recall",
-        "false_refusal",
-        "language",
-        "cited",
-        "p50_ms",
-        "p95_ms",
-    ]
+    from assistant.evaluation import cell, metric_columns
+
+    columns = metric_columns(k)
     view = Table("group", *columns)
     for group, metrics in table.items():
-        cells = []
-        for column in columns:
-            value = metrics.get(column)
-            if value is None:
-                cells.append("–")
-            elif column == "n":
-                cells.append(str(value))
-            elif column.endswith("_ms"):
-                cells.append(f"{value:.1f}")
-            else:
-                cells.append(f"{value:.3f}")
-        view.add_row(group, *cells)
-    Console(width=max(out.width, 140)).print(view)
+        view.add_row(group, *(cell(column, metrics.get(column)) for column in columns))
+    Console(width=max(out.width, 160)).print(view)
 
 
 @app.command("serve")

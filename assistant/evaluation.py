@@ -3,12 +3,16 @@
 Metric definitions (docs/quality.md has them too):
 - hit@k: over answerable questions (non-empty expected_topics, kind not out_of_scope), the share whose
   first k citations include a passage whose topic is in expected_topics.
-- mention: over answerable questions, the share of all must_mention phrases found in the answer text
-  (case-insensitive, after Unicode NFKC normalisation, as a substring), pooled over questions.
+- mention: over answerable questions, the share of all must_mention phrases found in the response: the answer
+  and its "more on this" part (case-insensitive, after Unicode NFKC normalisation, as a substring), pooled.
 - refusal_recall: share of out_of_scope questions answered with refused=true or a small-talk reply (smalltalk=true):
   either way nothing was answered from the sources.
 - false_refusal: share of answerable questions answered with refused=true.
 - language: share of answers whose language equals the question's lang.
+- lead: over answerable questions, the share of must_mention phrases found in the first LEAD_CHARS (300)
+  characters of the answer: whether what was asked comes first, not somewhere further down.
+- words: the median length in words (citation markers not counted) of the answers given from the sources
+  (neither refused nor small talk), without the "more on this" part, which is a separate field.
 - cited: share of answer sentences (of answers that are not refusals) carrying at least one valid citation [n].
 - latency p50/p95: of the whole ask call, measured warm (after one warm-up question).
 """
@@ -32,6 +36,8 @@ EVAL_DIR = PROJECT_ROOT / "eval"
 SPLIT_FILE = EVAL_DIR / "split.json"
 SHARED_DEV = PROJECT_ROOT.parent / "shared" / "eval" / "dev.jsonl"
 PARTS = ("all", "tuning", "test")
+LEAD_CHARS = 300
+WORD = re.compile(r"\w+")
 
 
 def question_sets() -> list[Path]:
@@ -103,6 +109,45 @@ def answer_sentences(answer: str) -> list[str]:
     return sentences
 
 
+# the columns every report prints, in this order (hit@k is named for k)
+def metric_columns(k: int = 3) -> list[str]:
+    return [
+        "n",
+        f"hit@{k}",
+        "mention",
+        "lead",
+        "refusal_recall",
+        "false_refusal",
+        "language",
+        "cited",
+        "words",
+        "p50_ms",
+        "p95_ms",
+    ]
+
+
+def cell(column: str, value: float | None) -> str:
+    """One figure as the reports print it: counts whole, words and milliseconds to one decimal, shares to three."""
+    if value is None:
+        return "–"
+    if column == "n":
+        return str(int(value))
+    return f"{value:.1f}" if column.endswith("_ms") or column == "words" else f"{value:.3f}"
+
+
+def word_count(answer: str) -> int:
+    """Words of an answer as a reader counts them: citation markers like [2] are not words."""
+    return len(WORD.findall(CITATION.sub(" ", answer)))
+
+
+def median(values: Sequence[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return float(ordered[middle]) if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def percentile(values: Sequence[float], q: float) -> float | None:
     """Nearest-rank percentile (q in 0..100)."""
     if not values:
@@ -119,7 +164,8 @@ def _share(numerator: float, denominator: float) -> float | None:
 def compute_metrics(records: Iterable[dict], k: int = 3) -> dict:
     """Metrics over records of the form {question fields..., "result": ask-json, "latency_ms": float}."""
     records = list(records)
-    hits = answerable_n = found = phrases = 0
+    hits = answerable_n = found = phrases = leading = 0
+    lengths: list[int] = []
     oos_n = oos_refused = false_refused = 0
     lang_ok = 0
     sentences_total = sentences_cited = 0
@@ -140,9 +186,13 @@ def compute_metrics(records: Iterable[dict], k: int = 3) -> dict:
                 hits += 1
             false_refused += bool(result.get("refused"))
             answer = _norm(result.get("answer", ""))
+            whole = answer + "\n" + _norm(result.get("more", ""))
             for phrase in record.get("must_mention") or []:
                 phrases += 1
-                found += _norm(phrase) in answer
+                found += _norm(phrase) in whole
+                leading += _norm(phrase) in answer[:LEAD_CHARS]
+        if not result.get("refused") and not result.get("smalltalk"):
+            lengths.append(word_count(result.get("answer", "")))
         if not result.get("refused"):
             for sentence in answer_sentences(result.get("answer", "")):
                 sentences_total += 1
@@ -151,10 +201,12 @@ def compute_metrics(records: Iterable[dict], k: int = 3) -> dict:
         "n": len(records),
         f"hit@{k}": _share(hits, answerable_n),
         "mention": _share(found, phrases),
+        "lead": _share(leading, phrases),
         "refusal_recall": _share(oos_refused, oos_n),
         "false_refusal": _share(false_refused, answerable_n),
         "language": _share(lang_ok, len(records)),
         "cited": _share(sentences_cited, sentences_total),
+        "words": median(lengths),
         "p50_ms": percentile(latencies, 50),
         "p95_ms": percentile(latencies, 95),
     }
