@@ -85,6 +85,9 @@ def source_elements(result: AskResult, client_type: str = "webapp") -> list[cl.T
     for c in result.citations:
         body = f"**{c.title}**\n\n{c.section}\n\n> {c.text}\n\n{c.url}"
         elements.append(cl.Text(name=f"[{c.n}]", content=body, display=display, language=None))
+    if result.more:  # "Mehr dazu": collapsed behind its name at the end of the answer, opened on click
+        name = messages.text(result.language, "more_heading")
+        elements.append(cl.Text(name=name, content=result.more, display=display, language=None))
     return elements
 
 
@@ -131,7 +134,7 @@ async def answer(question: str, truncated: bool = False) -> None:
         history.append(question[: assistant.settings.max_question_chars])
         kept = assistant.settings.chat_history_kept
         cl.user_session.set(HISTORY_KEY, history[-kept:] if kept else [])
-    text = answer_markdown(result, disclaimer=True)
+    text = answer_markdown(result, disclaimer=True, more_inline=False)
     # Message.elements is typed with a type variable of Element; a list of Text is what it holds
     reply.elements = cast(list[Any], source_elements(result, getattr(cl.context.session, "client_type", "webapp")))
     reply.metadata = {  # for the staff report (the data layer removes personal data before storing it)

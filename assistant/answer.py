@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant import messages
 from assistant.chunking import Chunk, sentence_id
+from assistant.fit import ANAPHORA, Asked, SentenceFit
 from assistant.index import LoadedIndex
 from assistant.lexical import normalize
+from assistant.question_kind import HOW_MANY, WHEN, WHO, holds, kinds_asked, years_named
 from assistant.retrieval import Passage, Retriever
 from assistant.sentences import ends_in_abbreviation, split_sentences
 from assistant.settings import Settings
@@ -44,12 +47,21 @@ ENUMERATION = re.compile(
 )
 
 
-# Sentence openings that refer back to the sentence before ("Sie schafft Räume ...", "This opens ...").
-ANAPHORA = re.compile(
-    r"^(sie|er|es|dies|diese[rsnm]?|damit|dadurch|dabei|daher|deshalb|so|denn|dort|dazu|dafür|hierzu|außerdem|"
-    r"zudem|they|it|its|their|this|these|that|those|thus|so|therefore|because|there|in this way|in addition)\b",
-    re.IGNORECASE,
-)
+# kinds whose absence from every quoted sentence is said ("Ein Datum dazu nennen die Quellen nicht."): their
+# facts are recognised reliably (a role, a year, a number); a place or a way is recognised too loosely for that
+GAP_KINDS = (WHO, WHEN, HOW_MANY)
+Item = tuple[int, int, int]  # (unit, chunk, sentence)
+LABELLED_LIST = 3  # a list this long answers with its labels; shorter ones are quoted whole
+LABEL = re.compile(r"^([^:.;!?]{2,60}):\s+\S")  # "Neue Materialien: Entwicklung …" - the label is before the colon
+LABEL_WORDS = 6
+
+
+def label_of(item: str) -> str | None:
+    """The label an item starts with ("Leichtbau" of "Leichtbau: Entwicklung von …"), if it has a short one."""
+    match = LABEL.match(item)
+    if not match or len(match.group(1).split()) > LABEL_WORDS or any(ch.isdigit() for ch in match.group(1)):
+        return None  # a date or a figure before the colon keys the item, it does not name it
+    return match.group(1).strip()
 
 
 @dataclass
@@ -71,6 +83,16 @@ class Composition:
     answer: str
     citations: list[Citation]
     best_sentence: float
+    more: str = ""  # "More on this": further cited sentences about the topic, shown collapsed
+    gaps: list[str] = field(default_factory=list)  # what was asked and is not in the sources, said in words
+
+
+@dataclass
+class Candidate:
+    fit: float
+    item: Item
+    vector: np.ndarray
+    words: int
 
 
 _END = re.compile(r"([.!?…:;]+)([\"'“”»«)]*)$")
@@ -95,6 +117,7 @@ class Composer:
         self.index = index
         self.retriever = retriever
         self.settings = settings
+        self.fit = SentenceFit(index, settings)
         self.lists: dict[str, list[Chunk]] = defaultdict(list)
         self.leads: dict[str, Chunk] = {}
         for chunk in index.chunks:
@@ -139,11 +162,12 @@ class Composer:
         return [self._citation(n, unit) for n, unit in enumerate(units, start=1)]
 
     @staticmethod
-    def _citation(n: int, unit: Unit) -> Citation:
+    def _citation(n: int, unit: Unit, lead: str = "") -> Citation:
+        """A unit as a numbered source; a list item is shown under its lead-in, as it was quoted."""
         chunk = unit.first
-        if unit.is_list:
+        if unit.is_list or lead:
             items = [c for c in unit.chunks if c.kind != "lead"]
-            lead = chunk.text if chunk.kind == "lead" else ""
+            lead = lead or (chunk.text if chunk.kind == "lead" else "")
             text = (lead + "\n" if lead else "") + "\n".join(f"- {c.text}" for c in items)
         else:
             text = chunk.text
@@ -162,6 +186,9 @@ class Composer:
         """The answer stage without an LLM: the extractive answer for what the stages before found."""
         query, found = turn.query, turn.found
         assert query is not None and found is not None, "the composer runs after understand and retrieve"
+        asked = self.fit.asked(
+            query.searchable, turn.lang, tuple(kinds_asked(turn.question)), frozenset(query.search_topics)
+        )
         return self.compose(
             query.sentence_vector,
             found.passages,
@@ -169,6 +196,8 @@ class Composer:
             enumeration=query.enumeration,
             topics=query.topics,
             defined=turn.defined,
+            asked=asked,
+            years=years_named(turn.question),
         )
 
     def compose(
@@ -179,25 +208,49 @@ class Composer:
         enumeration: bool = False,
         topics: Sequence[str] = (),
         defined: Sequence[str] = (),
+        asked: Asked | None = None,
+        years: Sequence[str] = (),
     ) -> Composition:
-        """Quote the best sentences of the best passages; `enumeration` keeps whole lists together.
+        """The answer first, then "more on this": both quoted from the best sentences of the best passages.
 
-        With two or more `topics` (clusters the question names), each of them is quoted from its best
-        passage, so "Hamburg@work oder die Logistik-Initiative?" is not answered from one side only.
-        With `defined` ("(mcn"), the best sentence spelling an abbreviation out comes first.
+        The passages and sentences worth quoting are chosen by similarity (`_select`); of those, the sentences
+        that fit the question best (`asked`: its terms, the kind of fact it asks for, the organisation it is
+        about) form the short answer, and the rest goes to `more`. With two or more `topics` each is answered
+        from its best passage; with `defined` ("(mcn") the sentence spelling the abbreviation out comes first;
+        an enumeration keeps its whole list in the answer.
         """
-        s = self.settings
-        units = self._units(passages, lang, pool=max(8, s.max_citations * 2))
+        asked = asked or Asked(lang=lang, terms={}, kinds=(), topics=frozenset())
+        units = self._units(passages, lang, pool=max(8, self.settings.max_citations * 2))
         scored = [self._scored(unit, query_vector) for unit in units]
         bests = [rows[0][0] if rows else -1.0 for rows in scored]
         if not units or max(bests) < 0:
             return Composition(answer="", citations=[], best_sentence=0.0)
+        used, spelled = self._select(units, scored, bests, enumeration, topics, defined)
+        main, gaps = self._lead(units, scored, used, asked, enumeration, topics, spelled, years)
+        notes = [messages.text(lang, f"gap_{kind}") for kind in gaps if kind in GAP_KINDS]
+        notes += [messages.text(lang, "gap_year", year=gap) for gap in gaps if gap.isdigit()]
+        composition = self._render(units, used, main, max(bests))
+        composition.gaps = notes
+        return composition
+
+    def _select(
+        self,
+        units: list[Unit],
+        scored: list[list],
+        bests: list[float],
+        enumeration: bool,
+        topics: Sequence[str],
+        defined: Sequence[str],
+    ) -> tuple[list[int], Item | None]:
+        """The units worth citing, with their sentences selected by similarity; and the spelled-out sentence."""
+        s = self.settings
         best = max(bests)
         chosen: list[np.ndarray] = []
         used: list[int] = []
         count = 0
         named = set(topics) if len(set(topics)) >= 2 else set()
         spelled = self._spelled_out(units, scored, defined)
+        first: Item | None = None
         if spelled is not None:  # "Was bedeutet MCN?" - "… Maritime Cluster Norddeutschland e.V. (MCN) …"
             u, c, k, vector = spelled
             units[u].selected.append((c, k))
@@ -205,6 +258,7 @@ class Composer:
             chosen.append(vector)
             used.append(u)
             count += 1
+            first = (u, c, k)
         for u, unit in enumerate(units):
             if len(used) >= s.max_citations or count >= s.max_sentences:
                 break
@@ -219,7 +273,137 @@ class Composer:
             if unit.selected:
                 self._add_cohesive_neighbours(unit)
                 used.append(u)
-        return self._render(units, used, best)
+        return used, first
+
+    def _candidates(self, units: list[Unit], scored: list[list], used: list[int], asked: Asked) -> list[Candidate]:
+        """Every sentence of the cited passages with its fit to the question, best first (a list's lead-in
+        stands for its list)."""
+        found = []
+        for u in used:
+            for dense, c, k, vector in scored[u]:
+                chunk = units[u].chunks[c]
+                fit = self.fit.score(asked, chunk, k, dense)
+                found.append(Candidate(fit, (u, c, k), vector, len(chunk.sentences[k].split())))
+        found.sort(key=lambda cand: -cand.fit)
+        return found
+
+    def _lead(
+        self,
+        units: list[Unit],
+        scored: list[list],
+        used: list[int],
+        asked: Asked,
+        enumeration: bool,
+        topics: Sequence[str],
+        spelled: Item | None,
+        years: Sequence[str],
+    ) -> tuple[list[Item], list[str]]:
+        """The answer's own sentences, in reading order, and what of the question they leave unanswered.
+
+        First the sentence that fits the question best, then a few more that fit almost as well, within
+        ANSWER_SENTENCES and ANSWER_WORDS; then, for a question asking two things, the best sentence for each
+        part the others leave out (a kind of fact, a named cluster, a year). A part nothing quoted answers is
+        returned by name, so the answer can say that the sources do not hold it.
+        """
+        candidates = self._candidates(units, scored, used, asked)
+        if not candidates:
+            return [], []
+        s = self.settings
+        in_list = [cand for cand in candidates if units[cand.item[0]].is_list]
+        if enumeration and in_list and in_list[0].fit >= candidates[0].fit - s.answer_margin:
+            u = in_list[0].item[0]  # "Welche Cluster …?": the list that fits best is the answer
+            return [(u, c, k) for c, k in self._items_asked(units[u], asked)], []
+        by_item = {cand.item: cand for cand in candidates}
+        first = by_item.get(spelled) if spelled else None
+        first = first or candidates[0]
+        u, c, _ = first.item
+        if units[u].chunks[c].kind == "lead":  # the list fits best: it is the answer, under its lead-in
+            return [(u, c, k) for c, k in self._list_items(units[u])], []
+        candidates = [cand for cand in candidates if self._chunk(units, cand.item).kind != "lead"]
+        chosen = [first]
+        extra_words = 0
+        for cand in candidates:
+            if len(chosen) >= s.answer_sentences or cand.fit < first.fit - s.answer_margin:
+                break
+            if cand is first or self._repeats(cand, chosen, units) or extra_words + cand.words > s.answer_words:
+                continue
+            chosen.append(cand)
+            extra_words += cand.words
+        gaps = self._cover_parts(units, candidates, chosen, asked, topics, years)
+        return self._reading_order(units, [cand.item for cand in chosen]), gaps
+
+    @staticmethod
+    def _chunk(units: list[Unit], item: Item) -> Chunk:
+        return units[item[0]].chunks[item[1]]
+
+    def _repeats(self, cand: Candidate, chosen: Sequence[Candidate], units: list[Unit]) -> bool:
+        """Whether a sentence says what a chosen one says: almost the same vector, or hardly a term of its own."""
+        return any(self._same(units, cand.item, cand.vector, other.item, other.vector) for other in chosen)
+
+    def _same(self, units: list[Unit], item: Item, vector, other: Item, other_vector) -> bool:
+        close = vector is not None and other_vector is not None
+        if close and float(vector @ other_vector) > self.settings.redundancy_threshold:
+            return True
+        (u, c, k), (v, d, j) = item, other
+        chunk, theirs = units[u].chunks[c], units[v].chunks[d]
+        return self.fit.contained(chunk, k, theirs, j) >= self.settings.repeat_overlap
+
+    def _cover_parts(
+        self,
+        units: list[Unit],
+        candidates: list[Candidate],
+        chosen: list[Candidate],
+        asked: Asked,
+        topics: Sequence[str],
+        years: Sequence[str],
+    ) -> list[str]:
+        """Add the best sentence for each part of the question the chosen ones leave out; the parts none answers."""
+
+        def text(cand: Candidate) -> str:
+            u, c, k = cand.item
+            return units[u].chunks[c].sentences[k]
+
+        def topic(cand: Candidate) -> str:
+            return units[cand.item[0]].chunks[cand.item[1]].topic
+
+        def answers(part: tuple[str, str], cand: Candidate) -> bool:
+            what, value = part
+            if what == "kind":
+                return holds(value, text(cand))
+            return topic(cand) == value if what == "topic" else value in text(cand)
+
+        parts = [("kind", kind) for kind in asked.kinds if kind in GAP_KINDS or len(asked.kinds) >= 2]
+        parts += [("topic", name) for name in (dict.fromkeys(topics) if len(set(topics)) >= 2 else ())]
+        parts += [("year", year) for year in years]
+        gaps = []
+        for part in parts:
+            if any(answers(part, cand) for cand in chosen):
+                continue
+            fresh = (cand for cand in candidates if answers(part, cand) and not self._repeats(cand, chosen, units))
+            match = next(fresh, None)
+            if match is None:
+                gaps.append(part[1] if part[0] != "topic" else "topic:" + part[1])
+            else:
+                chosen.append(match)
+        return gaps
+
+    @staticmethod
+    def _with_antecedent(units: list[Unit], item: Item) -> list[Item]:
+        """A sentence and, when it leans on the one before it ("Sie …", "This …"), that one first."""
+        u, c, k = item
+        leans = not units[u].is_list and k > 0 and ANAPHORA.match(units[u].chunks[c].sentences[k])
+        return [(u, c, k - 1), item] if leans else [item]
+
+    def _reading_order(self, units: list[Unit], items: list[Item]) -> list[Item]:
+        """The best sentence first (after the sentence it leans on); then the rest grouped by passage, in
+        document order."""
+        head = self._with_antecedent(units, items[0])
+        rest: list[Item] = []
+        for item in items[1:]:
+            rest.extend(i for i in self._with_antecedent(units, item) if i not in head and i not in rest)
+        unit_order = list(dict.fromkeys(u for u, _, _ in rest))
+        rest.sort(key=lambda item: (unit_order.index(item[0]), item[1], item[2]))
+        return head + rest
 
     def _scored(self, unit: Unit, query_vector: np.ndarray) -> list[tuple[float, int, int, np.ndarray]]:
         """(similarity, chunk, sentence, vector) of every sentence of a unit, best first."""
@@ -293,28 +477,111 @@ class Composer:
         items = [(c, 0) for c, chunk in enumerate(unit.chunks) if chunk.kind != "lead"]
         return items[: self.settings.max_sentences]
 
-    def _render(self, units: list[Unit], used: list[int], best: float) -> Composition:
-        order = sorted(used, key=lambda u: units[u].rank)
-        blocks: list[str] = []
-        citations: list[Citation] = []
-        for n, u in enumerate(order, start=1):
+    def _list_items(self, unit: Unit) -> list[tuple[int, int]]:
+        """The items of a list unit to quote: those selected, or when only its lead-in was, those it introduces."""
+        chosen = sorted((c, k) for c, k in unit.selected if unit.chunks[c].kind != "lead")
+        return chosen or self._items_introduced(unit)
+
+    def _items_asked(self, unit: Unit, asked: Asked) -> list[tuple[int, int]]:
+        """The items of a list that answer a "which …?" question: when the question names something beyond its
+        lead-in that only some items have ("Welches Cluster kümmert sich um die Wärmewende?"), those items;
+        otherwise the list (`_list_items`)."""
+        named = self.fit.without_terms_of(asked, " ".join([self._lead_in(unit), unit.first.section]))
+        items = [c for c, chunk in enumerate(unit.chunks) if chunk.kind != "lead"]
+        if not named.terms or not items:
+            return self._list_items(unit)
+        scores = {
+            c: max(self.fit.lexical(named, unit.chunks[c], k) for k in range(len(unit.chunks[c].sentences)))
+            for c in items
+        }
+        best = max(scores.values())
+        if best == 0 or best == min(scores.values()):
+            return self._list_items(unit)
+        return [(c, k) for c in items if scores[c] == best for k in range(len(unit.chunks[c].sentences))]
+
+    def _lead_in(self, unit: Unit) -> str:
+        """The sentence introducing the list a unit's items belong to ("" when they belong to none)."""
+        if unit.is_list:
+            return unit.first.text if unit.first.kind == "lead" else ""
+        lead = self.leads.get(unit.first.list_id or "") if unit.first.kind == "list_item" else None
+        return lead.text if lead else ""
+
+    def _labelled_lists(self, units: list[Unit], main: list[Item]) -> set[int]:
+        """Lists of the answer with LABELLED_LIST items or more that all start with a label ("Leichtbau: …"):
+        their labels alone answer "which …?" in a few words."""
+        items: dict[int, list[str]] = defaultdict(list)
+        for u, c, k in main:
+            chunk = units[u].chunks[c]
+            if units[u].is_list and chunk.kind == "list_item" and k == 0:
+                items[u].append(chunk.sentences[0])
+        return {u for u, texts in items.items() if len(texts) >= LABELLED_LIST and all(label_of(t) for t in texts)}
+
+    def _blocks(
+        self,
+        units: list[Unit],
+        items: list[Item],
+        numbers: dict[int, int],
+        shown: set[int],
+        labels: set[int] = frozenset(),  # type: ignore[assignment]
+    ) -> str:
+        """Quoted sentences as Markdown: a passage's sentences as one paragraph, list items as a list under
+        their lead-in (each lead-in once, in `shown`), or only their labels for the lists in `labels`; every
+        sentence with its citation number."""
+        lines: list[str] = []
+        previous: tuple[int, int] | None = None
+        items_of = Counter((u, c) for u, c, _ in items)
+        listed = {u for u, _ in items_of if sum(v == u for v, _ in items_of) >= 2}  # two items make a list
+        for u, c, k in items:
+            unit, n = units[u], numbers[u]
+            chunk = unit.chunks[c]
+            if chunk.kind == "lead":
+                continue  # printed before its items
+            sentence = cite(chunk.sentences[k], n)
+            if u in labels and chunk.kind == "list_item":
+                sentence = cite(label_of(chunk.sentences[k]) or chunk.sentences[k], n)
+            # a lone item with a label of its own ("EFRE 2021–2027: …") needs no lead-in; a list or an item
+            # without a label does
+            alone = u not in listed and label_of(chunk.sentences[0]) is not None
+            lead = self._lead_in(unit) if chunk.kind == "list_item" and not alone else ""
+            if lead or (unit.is_list and u in listed):
+                if lead and u not in shown:
+                    lines.extend(["", cite(lead, n)])
+                    shown.add(u)
+                if previous == (u, c):  # a further sentence of the same item
+                    lines[-1] += " " + sentence
+                else:
+                    lines.append(f"- {sentence}")
+            elif previous is not None and previous[0] == u and not lines[-1].startswith("- "):
+                lines[-1] += " " + sentence
+            else:
+                lines.extend(["", sentence])
+            previous = (u, c)
+        text = "\n".join(lines).strip()
+        return re.sub(r"\n{3,}", "\n\n", text)
+
+    def _render(self, units: list[Unit], used: list[int], main: list[Item], best: float) -> Composition:
+        """The answer's sentences, then "more on this": the other selected sentences that repeat none of them."""
+        rest: list[Item] = []
+        main_vectors = [(item, self._vector(units[item[0]].chunks[item[1]], item[2])) for item in main]
+        for u in sorted(used, key=lambda v: units[v].rank):
             unit = units[u]
             chosen = sorted(unit.selected)
-            if unit.is_list:
-                lead = unit.first.text if unit.first.kind == "lead" else ""
-                if lead and not any(unit.chunks[c].kind != "lead" for c, _ in chosen):
-                    chosen = self._items_introduced(unit)  # a lead-in never stands without what it introduces
-                lines = [
-                    f"- {cite(unit.chunks[c].sentences[k], n)}" for c, k in chosen if unit.chunks[c].kind != "lead"
-                ]
-                blocks.append("\n".join(([cite(lead, n)] if lead else []) + lines))
-            else:
-                chunk = unit.first
-                sentences = [cite(chunk.sentences[k], n) for _, k in chosen]
-                blocks.append(("- " if chunk.kind == "list_item" else "") + " ".join(sentences))
-            citations.append(self._citation(n, unit))
-        answer = ""
-        for block in blocks:  # consecutive list items form one Markdown list
-            joins_list = block.startswith("- ") and answer.rsplit("\n", 1)[-1].startswith("- ")
-            answer = f"{answer}{chr(10) if joins_list else chr(10) * 2}{block}" if answer else block
-        return Composition(answer=answer, citations=citations, best_sentence=best)
+            if unit.is_list and unit.first.kind == "lead" and not any(unit.chunks[c].kind != "lead" for c, _ in chosen):
+                chosen = self._items_introduced(unit)  # a lead-in never stands without what it introduces
+            for c, k in chosen:
+                vector = self._vector(unit.chunks[c], k)
+                repeats = any(self._same(units, (u, c, k), vector, item, other) for item, other in main_vectors)
+                if (u, c, k) not in main and unit.chunks[c].kind != "lead" and not repeats:
+                    rest.append((u, c, k))
+        compact = self._labelled_lists(units, main)
+        if compact:  # the labels answer; the items in full come first under "more on this"
+            rest = [item for item in main if item[0] in compact] + rest
+            main = [item for item in main if item[0] not in compact or item[2] == 0]
+        # sources keep the order of retrieval (the best passage is [1]), whichever sentence is read first
+        quoted = sorted({u for u, _, _ in main + rest}, key=lambda v: units[v].rank)
+        numbers = {u: n for n, u in enumerate(quoted, start=1)}
+        shown: set[int] = set()
+        answer = self._blocks(units, main, numbers, shown, compact)
+        more = self._blocks(units, rest, numbers, shown)
+        citations = [self._citation(n, units[u], self._lead_in(units[u])) for u, n in numbers.items()]
+        return Composition(answer=answer, citations=citations, best_sentence=best, more=more)

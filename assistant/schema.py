@@ -24,6 +24,11 @@ class AskResult(BaseModel):
     answer: str
     language: Literal["de", "en"]
     refused: bool
+    more: str = Field(
+        "",
+        description="'More on this': further cited sentences about the topic, after the answer (collapsed in the "
+        "chat); citation numbers as in `answer`.",
+    )
     citations: list[CitationOut] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
     smalltalk: bool = Field(
@@ -40,10 +45,15 @@ class AskResult(BaseModel):
     notes: list[str] = Field(default_factory=list, description="Remarks for the user, e.g. that the question was cut.")
 
 
-def answer_markdown(result: AskResult, disclaimer: bool = False) -> str:
-    """The answer with its numbered sources as Markdown (chat and OpenAI-compatible clients)."""
+def answer_markdown(result: AskResult, disclaimer: bool = False, more_inline: bool = True) -> str:
+    """The answer with its notes, "more on this" and numbered sources as Markdown (chat and OpenAI-compatible
+    clients). With `more_inline` false only the heading of "more on this" is written: the chat shows the part
+    itself behind that name, collapsed, as an element."""
     lang = result.language
     parts = [result.answer, *(f"_{note}_" for note in result.notes)]
+    if result.more:
+        heading = messages.text(lang, "more_heading")
+        parts.append(f"**{heading}**\n\n{result.more}" if more_inline else heading)
     if result.citations:
         heading = messages.text(lang, "sources_heading")
         parts.append(

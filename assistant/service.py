@@ -220,9 +220,10 @@ class Assistant:
             answer=composition.answer,
             language=turn.lang,
             refused=False,
+            more=composition.more,
             citations=[CitationOut(**vars(c)) for c in composition.citations],
             timings_ms=turn.rounded_timings(),
-            notes=turn.notes,
+            notes=[*turn.notes, *composition.gaps],
             mode="extractive",
             fallback_reason=fallback_reason,
         )

@@ -141,6 +141,30 @@ class Settings(BaseSettings):
         description="Cite a further passage only if its best sentence is this close to the best.",
     )
     list_margin: float = Field(0.06, ge=0, le=1, description="Wider margin for further items of a quoted list.")
+    answer_sentences: int = Field(
+        3, ge=1, le=30, description="Most sentences in the answer itself; further ones go to 'More on this'."
+    )
+    answer_words: int = Field(
+        60, ge=1, le=1000, description="Words the answer's sentences after the first may fill (the first is kept)."
+    )
+    answer_margin: float = Field(
+        0.04, ge=0, le=1, description="A further sentence joins the answer only if its fit is this close to the first."
+    )
+    repeat_overlap: float = Field(
+        0.8, ge=0, le=1, description="A sentence sharing this share of its terms with one already quoted repeats it."
+    )
+    fit_lexical_weight: float = Field(
+        0.05, ge=0, le=1, description="Weight of the question's (rarity-weighted) terms in a sentence's fit."
+    )
+    fit_kind_weight: float = Field(
+        0.06, ge=0, le=1, description="Fit bonus for a sentence holding the kind of fact asked (a person, a date …)."
+    )
+    fit_topic_penalty: float = Field(
+        0.03, ge=0, le=1, description="Fit penalty for a sentence about another organisation than the one asked about."
+    )
+    fit_anaphora_penalty: float = Field(
+        0.02, ge=0, le=1, description="Fit penalty for a sentence that leans on the one before it ('Sie …', 'This …')."
+    )
     redundancy_threshold: float = Field(
         0.98, ge=0, le=1, description="Skip a sentence this similar to one already quoted (near-duplicates)."
     )

@@ -174,6 +174,9 @@ def test_full_chat_german_answer_with_sources(app: str, page_de: Page) -> None:
     panel = page.get_by_text("Die neun Cluster auf einen Blick").last
     panel.wait_for(timeout=10000)
     assert page.get_by_text("https://jobwoche.tv/gemeinsam-stark-fuer-die-zukunft").last.is_visible()
+    assert "nachhaltige Antriebe [1]" not in text  # the items in full are collapsed under "Mehr dazu"
+    answer.locator("a", has_text="Mehr dazu").first.click()  # and open from that name
+    page.get_by_text("nachhaltige Antriebe [1]", exact=False).last.wait_for(timeout=10000)
     if os.environ.get("UPDATE_SCREENSHOTS"):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "chat.png"))

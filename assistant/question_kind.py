@@ -1,0 +1,144 @@
+"""What kind of fact a question asks for, and whether a sentence holds a fact of that kind.
+
+A question's interrogative says what its answer must contain: "who" a person and role, "when" a date, "how
+many" a number, "where" a place, "how can I" a way to do it, "what is" a definition. These words are a closed
+class in German and English, so they are listed here once, by kind; nothing in this module knows a cluster,
+a document or a question. The answerer uses `holds` as one feature of question-sentence fit, so that the
+sentence with the asked kind of fact comes first when it is about as relevant as the others.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.lexical import normalize
+
+WHO, WHEN, HOW_MANY, WHERE, HOW_TO, WHAT_IS, YES_NO = "who", "when", "how_many", "where", "how_to", "what_is", "yes_no"
+KINDS = (WHO, WHEN, HOW_MANY, WHERE, HOW_TO, WHAT_IS, YES_NO)
+
+# the roles through which people are named in an organisation (the answer to "who leads / runs / heads ...")
+ROLES = (
+    r"geschäftsführ\w*|leiter\w*|leitung|leitet\w*|vorsitz\w*|vorstand\w*|präsident\w*|sprecher\w*|chef\w*|"
+    r"gründer\w*|gründungsgeschäftsführ\w*|direktor\w*|koordinator\w*|ansprechpartner\w*|"
+    r"ceo|managing directors?|directors?|chair\w*|heads?|headed|leads|led|presidents?|spokes\w*|founders?|"
+    r"managers?|coordinators?"
+)
+
+# how each kind is asked; the first kinds win where two patterns overlap ("how can I" is a way, not a number).
+# "What does X do / focus on" asks for activities, which no single kind of fact is, so it is no definition.
+_ASKED: tuple[tuple[str, str], ...] = (
+    (
+        HOW_TO,
+        r"wie (kann|können|könnte|bekomme|bekommt|erhalte|erhält|werde|wird man|melde|finde|komme|gehe|beantrage)"
+        r"|was muss|an wen|wo kann|wohin kann|how (can|do|does|could|should|would|to)\b|where (can|do|should) (i|we)"
+        r"|who (can|should|do) (i|we) (contact|ask|turn to)",
+    ),
+    (WHEN, r"wann|in welchem jahr|welches jahr|seit welchem|when|what year|which year|how long ago"),
+    (WHO, r"wer|wem|wen|wessen|who|whom|whose"),
+    (HOW_MANY, r"wie ?viele?|wieviel\w*|anzahl|wie groß|how many|how much|number of|how (big|large)"),
+    (WHERE, r"wo|woher|wohin|where|in welche[rm] (stadt|ort|stadtteil|bezirk)|in which (city|district|part)"),
+    (
+        WHAT_IS,
+        r"was (ist|sind|bedeutet|bedeuten|heißt|versteht)|wofür steht|wofür stehen"
+        r"|what (is|are)\b|what's|what does \S+ mean|erklär\w*|explain|define|definition|bedeutung|meaning of",
+    ),
+)
+_ASKED_RE = [(kind, re.compile(rf"(?<!\w)(?:{pattern})(?!\w)")) for kind, pattern in _ASKED]
+_ROLE_RE = re.compile(rf"(?<!\w)(?:{ROLES})(?!\w)")
+# a question opening with a finite verb asks yes or no ("Gibt es …?", "Is the port …?")
+_YES_NO = re.compile(
+    r"^(ist|sind|gibt|gab|hat|haben|hatte|kann|können|darf|dürfen|muss|müssen|soll|sollte|wird|werden|war|waren|"
+    r"bietet|bieten|fördert|unterstützt|lohnt|is|are|does|do|did|can|could|has|have|had|was|were|will|would|"
+    r"should|may|might)(?!\w)"
+)
+
+_YEAR = r"(?<!\d)(?:1[89]\d\d|20\d\d)(?!\d)"
+_MONTHS = (
+    r"januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember|"
+    r"january|february|march|june|july|october|december"
+)
+_NUMBER_WORDS = (
+    r"zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig|hundert\w*|tausend\w*|dutzend\w*|"
+    r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundreds?|thousands?|dozens?|"
+    r"millionen|million|millions|milliarden|billion|billions|mio|mrd"
+)
+_PLACE = (
+    r"\w+(straße|strasse|str\.|weg|platz|allee|damm|chaussee|ufer|kai|brücke|street|road|square)"
+    r"|(?<!\d)2\d{4}(?!\d)|sitz\w*|sitzt|ansässig|befindet|liegt|seat|based|located|headquarter\w*|hamburg-\w+"
+)
+_WAY = (
+    r"https?://\S+|www\.\S+|\S+@\S+\.\w+|können|kann|könnt|über|via|online|anmeld\w*|bewerb\w*|registr\w*|"
+    r"kontakt\w*|melden|beantrag\w*|antrag\w*|teilnehm\w*|mitglied werden|can|may|apply|applications?|register\w*|"
+    r"sign up|contact\w*|through|website|portal|join"
+)
+_DEFINES = r"ist|sind|war|waren|bezeichnet|bedeutet|heißt|steht für|is|are|was|were|means|refers to|stands for"
+
+_HOLDS = {
+    WHO: _ROLE_RE,
+    WHEN: re.compile(rf"{_YEAR}|(?<!\w)(?:{_MONTHS})(?!\w)"),
+    HOW_MANY: re.compile(rf"(?<![\w.,])\d[\d.,]*(?![\w])|(?<!\w)(?:{_NUMBER_WORDS})(?!\w)|\d+\s?%"),
+    WHERE: re.compile(rf"(?<!\w)(?:{_PLACE})(?!\w)"),
+    HOW_TO: re.compile(rf"(?<!\w)(?:{_WAY})(?!\w)"),
+}
+_DEFINES_RE = re.compile(rf"(?<!\w)(?:{_DEFINES})(?!\w)")
+_YEAR_RE = re.compile(_YEAR)
+DEFINITION_WINDOW = 12  # a definition names its term and "is" near the start: "Das MCN ist ein Verein …"
+
+
+def kinds_asked(question: str) -> list[str]:
+    """The kinds of fact a question asks for, in the order it asks them ("Wer leitet … und seit wann?")."""
+    text = normalize(question)
+    found: list[tuple[int, str]] = []
+    for kind, pattern in _ASKED_RE:
+        for match in pattern.finditer(text):
+            if not any(start <= match.start() < start + 12 for start, _ in found):  # "wie viele" is not also "wie"
+                found.append((match.start(), kind))
+    if not found and _ROLE_RE.search(text):  # "Geschäftsführerin der Logistik-Initiative?" asks for a person
+        found.append((0, WHO))
+    if not found and _YES_NO.match(text.lstrip("¿¡ ")):
+        found.append((0, YES_NO))
+    kinds: list[str] = []
+    for _, kind in sorted(found):
+        if kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
+def without_asking(question: str) -> str:
+    """The question without its interrogatives ("who", "wie viele"): they say what kind of fact is asked, they
+    are no terms a sentence should contain."""
+    text = normalize(question)
+    for _, pattern in _ASKED_RE:
+        text = pattern.sub(" ", text)
+    return text
+
+
+def _counts(sentence: str) -> bool:
+    """A number that is not only a year: "rund 600 Unternehmen", "neun Cluster", "40 %"."""
+    numbers = (match.group(0).rstrip(".,") for match in _HOLDS[HOW_MANY].finditer(sentence))
+    return any(not _YEAR_RE.fullmatch(number) for number in numbers)
+
+
+def holds(kind: str, sentence: str) -> bool:
+    """Whether a sentence holds a fact of the asked kind (a role, a date, a number, a place, a way, a definition)."""
+    text = normalize(sentence)
+    if kind == HOW_MANY:
+        return _counts(text)
+    if kind == WHAT_IS:
+        return bool(_DEFINES_RE.search(" ".join(text.split()[:DEFINITION_WINDOW])))
+    pattern = _HOLDS.get(kind)
+    return bool(pattern and pattern.search(text))
+
+
+def fit_of_kinds(kinds: Sequence[str], sentence: str) -> float:
+    """Share of the asked kinds a sentence holds (yes/no questions ask for no particular kind)."""
+    wanted = [kind for kind in kinds if kind != YES_NO]
+    if not wanted:
+        return 0.0
+    return sum(holds(kind, sentence) for kind in wanted) / len(wanted)
+
+
+def years_named(question: str) -> list[str]:
+    """The years a question names ("… im Jahr 2020?"), to say when the sources have another year's figure."""
+    return list(dict.fromkeys(_YEAR_RE.findall(question)))

