@@ -188,6 +188,9 @@ def ask(
         out.print(result.answer, highlight=False, markup=False)
     for note in result.notes:
         out.print(f"({note})", highlight=False, markup=False)
+    if result.more:  # staff read everything: "more on this" follows the answer in the terminal
+        out.print(f"\n{messages.text(result.language, 'more_heading')}:", highlight=False)
+        out.print(result.more, highlight=False, markup=False)
     if result.citations:
         out.print(f"\n{messages.text(result.language, 'sources_heading')}:", highlight=False)
         for c in result.citations:

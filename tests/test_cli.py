@@ -37,6 +37,9 @@ def test_ask_json(env: dict[str, str]) -> None:
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["language"] == "de" and data["refused"] is False and data["citations"]
+    assert "Luftfahrt" in data["answer"] and "more" in data and "notes" in data  # the list's labels answer
+    text = run(env, "ask", "Welche Cluster hat Hamburg?").stdout
+    assert "Mehr dazu:" in text and text.index("Luftfahrt") < text.index("Mehr dazu:") < text.index("Quellen:")
     refused = json.loads(run(env, "ask", "--json", "Wie wird das Wetter morgen?").stdout)
     assert refused["refused"] is True and refused["citations"] == []
 
