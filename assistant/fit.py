@@ -31,6 +31,18 @@ GENERAL_TOPICS = frozenset({"policy", "overview"})
 COMPOUND_PART = 5  # shorter stems ("bau", "amt") are inside too many unrelated words
 
 
+PARTICIPLE = re.compile(r"^ge(\w{4,}?)(?:e?t)?$")  # "geforscht" -> "forsch", "gegründet" -> "gründ"
+
+
+def _forms(stem: str, lang: str) -> tuple[str, ...]:
+    match = PARTICIPLE.match(stem) if lang == "de" else None
+    return (stem, match.group(1)) if match else (stem,)
+
+
+def _has(forms: tuple[str, ...], stems: frozenset[str]) -> bool:
+    return any(form in stems or (len(form) >= COMPOUND_PART and any(form in word for word in stems)) for form in forms)
+
+
 @dataclass(frozen=True)
 class Asked:
     """What the fit needs to know about a question."""
@@ -50,10 +62,12 @@ class SentenceFit:
         frequency: dict[str, Counter[str]] = defaultdict(Counter)
         sentences: Counter[str] = Counter()
         tokenizers = {lang: Tokenizer(lang) for lang in STEMMER_NAMES}
+        self.context_stems: dict[str, frozenset[str]] = {}
         for chunk in index.chunks:
             tokenizer = tokenizers.get(chunk.lang)
             if tokenizer is None:
                 continue
+            self.context_stems[chunk.id] = frozenset(tokenizer(chunk.context))
             for k, sentence in enumerate(chunk.sentences):
                 stems = frozenset(tokenizer(sentence))
                 self.stems[sentence_id(chunk, k)] = stems
@@ -73,16 +87,22 @@ class SentenceFit:
         return Asked(lang=lang, terms=terms, kinds=kinds, topics=topics - GENERAL_TOPICS)
 
     def lexical(self, asked: Asked, chunk: Chunk, k: int) -> float:
-        """Weighted share of the question's terms in the sentence; a term of COMPOUND_PART letters or more also
-        counts inside a longer word, as German compounds hold it ("Luftfahrt" in "Luftfahrtclusters")."""
+        """Weighted share of the question's terms in the sentence, and at FIT_CONTEXT_SHARE in its chunk's context
+        (title, section, a list item's lead-in: what the sentence is about without saying it). A term of
+        COMPOUND_PART letters or more also counts inside a longer word, as German compounds hold it ("Luftfahrt" in
+        "Luftfahrtclusters"), and a German participle by its root ("geforscht" in "Forschung")."""
         total = sum(asked.terms.values())
         if not total:
             return 0.0
         stems = self.stems.get(sentence_id(chunk, k), frozenset())
+        context = self.context_stems.get(chunk.id, frozenset())
         found = 0.0
         for stem, weight in asked.terms.items():
-            if stem in stems or (len(stem) >= COMPOUND_PART and any(stem in word for word in stems)):
+            forms = _forms(stem, asked.lang)
+            if _has(forms, stems):
                 found += weight
+            elif _has(forms, context):
+                found += self.settings.fit_context_share * weight
         return found / total
 
     def without_terms_of(self, asked: Asked, text: str) -> Asked:

@@ -156,6 +156,12 @@ class Settings(BaseSettings):
     fit_lexical_weight: float = Field(
         0.05, ge=0, le=1, description="Weight of the question's (rarity-weighted) terms in a sentence's fit."
     )
+    fit_context_share: float = Field(
+        0.75,
+        ge=0,
+        le=1,
+        description="How much a question term counts that is in a sentence's heading or list lead-in, not in it.",
+    )
     fit_kind_weight: float = Field(
         0.06, ge=0, le=1, description="Fit bonus for a sentence holding the kind of fact asked (a person, a date …)."
     )

@@ -21,6 +21,7 @@ from assistant.evaluation import compute_metrics, part_of_every_set, run_eval  #
 
 GRIDS: dict[str, list[float]] = {
     "fit_lexical_weight": [0.0, 0.025, 0.05, 0.1, 0.2],
+    "fit_context_share": [0.0, 0.25, 0.5, 0.75, 1.0],
     "fit_kind_weight": [0.0, 0.03, 0.06, 0.1, 0.15],
     "fit_topic_penalty": [0.0, 0.015, 0.03, 0.06],
     "fit_anaphora_penalty": [0.0, 0.01, 0.02, 0.04],
