@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from assistant.lexical import normalize
 
 WHO, WHEN, HOW_MANY, WHERE, HOW_TO, WHAT_IS, YES_NO = "who", "when", "how_many", "where", "how_to", "what_is", "yes_no"
-KINDS = (WHO, WHEN, HOW_MANY, WHERE, HOW_TO, WHAT_IS, YES_NO)
+ACTIVITY = "activity"  # what an organisation does or works on: answered by the list of what it does
+KINDS = (WHO, WHEN, HOW_MANY, WHERE, HOW_TO, WHAT_IS, ACTIVITY, YES_NO)
 
 # the roles through which people are named in an organisation (the answer to "who leads / runs / heads ...")
 ROLES = (
@@ -38,6 +39,11 @@ _ASKED: tuple[tuple[str, str], ...] = (
     (WHO, r"wer|wem|wen|wessen|who|whom|whose"),
     (HOW_MANY, r"wie ?viele?|wieviel\w*|anzahl|wie groß|how many|how much|number of|how (big|large)"),
     (WHERE, r"wo|woher|wohin|where|in welche[rm] (stadt|ort|stadtteil|bezirk)|in which (city|district|part)"),
+    (
+        ACTIVITY,
+        r"womit|woran|worüber|was (macht|machen|tut|tun)\b|what (does|do|did) [^?]{0,60}\b(do|focus|work|deal|research)"
+        r"|what [^?]{0,30}\b(focus|work|working) on",
+    ),
     (
         WHAT_IS,
         r"was (ist|sind|bedeutet|bedeuten|heißt|versteht)|wofür steht|wofür stehen"
@@ -127,6 +133,8 @@ def holds(kind: str, sentence: str) -> bool:
         return _counts(text)
     if kind == WHAT_IS:
         return bool(_DEFINES_RE.search(" ".join(text.split()[:DEFINITION_WINDOW])))
+    if kind == ACTIVITY:  # the lead-in of a list of what is done ("… arbeitet an diesen Schwerpunkten:")
+        return text.rstrip().endswith(":")
     pattern = _HOLDS.get(kind)
     return bool(pattern and pattern.search(text))
 

