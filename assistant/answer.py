@@ -22,7 +22,17 @@ from assistant.chunking import Chunk, sentence_id
 from assistant.fit import ANAPHORA, GENERAL_TOPICS, Asked, SentenceFit
 from assistant.index import LoadedIndex
 from assistant.lexical import normalize
-from assistant.question_kind import HOW_MANY, WHEN, WHO, holds, kinds_asked, years_named
+from assistant.question_kind import (
+    ACTIVITY,
+    HOW_MANY,
+    HOW_TO,
+    WHEN,
+    WHERE,
+    WHO,
+    holds,
+    kinds_asked,
+    years_named,
+)
 from assistant.retrieval import Passage, Retriever
 from assistant.sentences import ends_in_abbreviation, split_sentences
 from assistant.settings import Settings
@@ -50,6 +60,7 @@ ENUMERATION = re.compile(
 # kinds whose absence from every quoted sentence is said ("Ein Datum dazu nennen die Quellen nicht."): their
 # facts are recognised reliably (a role, a year, a number); a place or a way is recognised too loosely for that
 GAP_KINDS = (WHO, WHEN, HOW_MANY)
+FACT_KINDS = frozenset({WHO, WHEN, HOW_MANY, WHERE, HOW_TO})
 Item = tuple[int, int, int]  # (unit, chunk, sentence)
 LABELLED_LIST = 3  # a list this long answers with its labels; shorter ones are quoted whole
 LABEL = re.compile(r"^([^:.;!?]{2,60}):\s+\S")  # "Neue Materialien: Entwicklung …" - the label is before the colon
@@ -87,7 +98,7 @@ class Composition:
     gaps: list[str] = field(default_factory=list)  # what was asked and is not in the sources, said in words
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: it holds a vector
 class Candidate:
     fit: float
     item: Item
@@ -231,7 +242,9 @@ class Composer:
         notes += [messages.text(lang, "gap_year", year=gap) for gap in gaps if gap.isdigit()]
         # an answer about one organisation says nothing about another, in its "more on this" either
         about = asked.topics | GENERAL_TOPICS if asked.topics else None
-        composition = self._render(units, used, main, max(bests), about)
+        # labels alone answer a question for a list, not one asking for a person, a date, a number or a place
+        labels = (enumeration or ACTIVITY in asked.kinds) and not years and not set(asked.kinds) & FACT_KINDS
+        composition = self._render(units, used, main, max(bests), about, labels)
         composition.gaps = notes
         return composition
 
@@ -325,7 +338,7 @@ class Composer:
         if asked.topics:  # an answer about one organisation says nothing about another ("Wie viele Mitglieder …?")
             own = [cand for cand in candidates if self._chunk(units, cand.item).topic in asked.topics | GENERAL_TOPICS]
             candidates = own or candidates
-            first = first if first in candidates else candidates[0]
+            first = first if any(cand is first for cand in candidates) else candidates[0]
         chosen = [first]
         extra_words = 0
         for cand in candidates:
@@ -395,10 +408,14 @@ class Composer:
 
     @staticmethod
     def _with_antecedent(units: list[Unit], item: Item) -> list[Item]:
-        """A sentence and, when it leans on the one before it ("Sie …", "This …"), that one first."""
+        """A sentence and, when it leans on the one before it ("Sie …", "This …"), that one first (and so on)."""
         u, c, k = item
-        leans = not units[u].is_list and k > 0 and ANAPHORA.match(units[u].chunks[c].sentences[k])
-        return [(u, c, k - 1), item] if leans else [item]
+        if units[u].is_list:
+            return [item]
+        start = k
+        while start > 0 and ANAPHORA.match(units[u].chunks[c].sentences[start]):  # "A. Sie tun B. Damit C."
+            start -= 1
+        return [(u, c, j) for j in range(start, k + 1)]
 
     def _reading_order(self, units: list[Unit], items: list[Item]) -> list[Item]:
         """The best sentence first (after the sentence it leans on); then the rest grouped by passage, in
@@ -407,7 +424,7 @@ class Composer:
         rest: list[Item] = []
         for item in items[1:]:
             rest.extend(i for i in self._with_antecedent(units, item) if i not in head and i not in rest)
-        unit_order = list(dict.fromkeys(u for u, _, _ in rest))
+        unit_order = list(dict.fromkeys([items[0][0]] + [u for u, _, _ in rest]))  # the first's passage goes on
         rest.sort(key=lambda item: (unit_order.index(item[0]), item[1], item[2]))
         return head + rest
 
@@ -518,7 +535,7 @@ class Composer:
         items: dict[int, list[str]] = defaultdict(list)
         for u, c, k in main:
             chunk = units[u].chunks[c]
-            if units[u].is_list and chunk.kind == "list_item" and k == 0:
+            if units[u].is_list and units[u].first.kind == "lead" and chunk.kind == "list_item" and k == 0:
                 items[u].append(chunk.sentences[0])
         return {u for u, texts in items.items() if len(texts) >= LABELLED_LIST and all(label_of(t) for t in texts)}
 
@@ -527,11 +544,11 @@ class Composer:
         units: list[Unit],
         items: list[Item],
         numbers: dict[int, int],
-        shown: set[int],
+        shown: set[str],
         labels: set[int] = frozenset(),  # type: ignore[assignment]
     ) -> str:
         """Quoted sentences as Markdown: a passage's sentences as one paragraph, list items as a list under
-        their lead-in (each lead-in once, in `shown`), or only their labels for the lists in `labels`; every
+        their lead-in (each list's lead-in once, in `shown`), or only their labels for the lists in `labels`; every
         sentence with its citation number."""
         lines: list[str] = []
         previous: tuple[int, int] | None = None
@@ -550,9 +567,10 @@ class Composer:
             alone = u not in listed and label_of(chunk.sentences[0]) is not None
             lead = self._lead_in(unit) if chunk.kind == "list_item" and not alone else ""
             if lead or (unit.is_list and u in listed):
-                if lead and u not in shown:
+                key = unit.first.list_id or str(u)  # one lead-in per list, however many passages hold its items
+                if lead and key not in shown:
                     lines.extend(["", cite(lead, n)])
-                    shown.add(u)
+                    shown.add(key)
                 if previous == (u, c):  # a further sentence of the same item
                     lines[-1] += " " + sentence
                 else:
@@ -566,7 +584,13 @@ class Composer:
         return re.sub(r"\n{3,}", "\n\n", text)
 
     def _render(
-        self, units: list[Unit], used: list[int], main: list[Item], best: float, about: frozenset[str] | None = None
+        self,
+        units: list[Unit],
+        used: list[int],
+        main: list[Item],
+        best: float,
+        about: frozenset[str] | None = None,
+        labels: bool = False,
     ) -> Composition:
         """The answer's sentences, then "more on this": the other selected sentences that repeat none of them."""
         rest: list[Item] = []
@@ -583,14 +607,14 @@ class Composer:
                 repeats = any(self._same(units, (u, c, k), vector, item, other) for item, other in main_vectors)
                 if (u, c, k) not in main and unit.chunks[c].kind != "lead" and not repeats:
                     rest.append((u, c, k))
-        compact = self._labelled_lists(units, main)
+        compact = self._labelled_lists(units, main) if labels else set()
         if compact:  # the labels answer; the items in full come first under "more on this"
             rest = [item for item in main if item[0] in compact] + rest
             main = [item for item in main if item[0] not in compact or item[2] == 0]
         # sources keep the order of retrieval (the best passage is [1]), whichever sentence is read first
         quoted = sorted({u for u, _, _ in main + rest}, key=lambda v: units[v].rank)
         numbers = {u: n for n, u in enumerate(quoted, start=1)}
-        shown: set[int] = set()
+        shown: set[str] = set()
         answer = self._blocks(units, main, numbers, shown, compact)
         more = self._blocks(units, rest, numbers, shown)
         citations = [self._citation(n, units[u], self._lead_in(units[u])) for u, n in numbers.items()]

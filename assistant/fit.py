@@ -31,16 +31,8 @@ GENERAL_TOPICS = frozenset({"policy", "overview"})
 COMPOUND_PART = 5  # shorter stems ("bau", "amt") are inside too many unrelated words
 
 
-PARTICIPLE = re.compile(r"^ge(\w{4,}?)(?:e?t)?$")  # "geforscht" -> "forsch", "gegründet" -> "gründ"
-
-
-def _forms(stem: str, lang: str) -> tuple[str, ...]:
-    match = PARTICIPLE.match(stem) if lang == "de" else None
-    return (stem, match.group(1)) if match else (stem,)
-
-
-def _has(forms: tuple[str, ...], stems: frozenset[str]) -> bool:
-    return any(form in stems or (len(form) >= COMPOUND_PART and any(form in word for word in stems)) for form in forms)
+def _has(stem: str, stems: frozenset[str]) -> bool:
+    return stem in stems or (len(stem) >= COMPOUND_PART and any(stem in word for word in stems))
 
 
 @dataclass(frozen=True)
@@ -90,7 +82,7 @@ class SentenceFit:
         """Weighted share of the question's terms in the sentence, and at FIT_CONTEXT_SHARE in its chunk's context
         (title, section, a list item's lead-in: what the sentence is about without saying it). A term of
         COMPOUND_PART letters or more also counts inside a longer word, as German compounds hold it ("Luftfahrt" in
-        "Luftfahrtclusters"), and a German participle by its root ("geforscht" in "Forschung")."""
+        "Luftfahrtclusters")."""
         total = sum(asked.terms.values())
         if not total:
             return 0.0
@@ -98,10 +90,9 @@ class SentenceFit:
         context = self.context_stems.get(chunk.id, frozenset())
         found = 0.0
         for stem, weight in asked.terms.items():
-            forms = _forms(stem, asked.lang)
-            if _has(forms, stems):
+            if _has(stem, stems):
                 found += weight
-            elif _has(forms, context):
+            elif _has(stem, context):
                 found += self.settings.fit_context_share * weight
         return found / total
 

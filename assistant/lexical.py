@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -45,14 +46,19 @@ def words(text: str) -> list[str]:
 
 
 class Tokenizer:
-    """Stemming tokenizer for one language; PyStemmer objects are cheap but not shared across threads."""
+    """Stemming tokenizer for one language, safe to share: PyStemmer objects are not, so each thread that
+    uses it gets a stemmer of its own (they are cheap)."""
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
-        self._stemmer = Stemmer.Stemmer(STEMMER_NAMES[lang])
+        self._name = STEMMER_NAMES[lang]
+        self._local = threading.local()
 
     def __call__(self, text: str) -> list[str]:
-        return self._stemmer.stemWords(words(text))
+        stemmer = getattr(self._local, "stemmer", None)
+        if stemmer is None:
+            stemmer = self._local.stemmer = Stemmer.Stemmer(self._name)
+        return stemmer.stemWords(words(text))
 
 
 class LexicalIndex:

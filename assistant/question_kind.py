@@ -22,7 +22,7 @@ KINDS = (WHO, WHEN, HOW_MANY, WHERE, HOW_TO, WHAT_IS, ACTIVITY, YES_NO)
 ROLES = (
     r"geschäftsführ\w*|leiter\w*|leitung|leitet\w*|vorsitz\w*|vorstand\w*|präsident\w*|sprecher\w*|chef\w*|"
     r"gründer\w*|gründungsgeschäftsführ\w*|direktor\w*|koordinator\w*|ansprechpartner\w*|"
-    r"ceo|managing directors?|directors?|chair\w*|heads?|headed|leads|led|presidents?|spokes\w*|founders?|"
+    r"ceo|managing directors?|directors?|chair\w*|heads?|headed|leads (?!to)|led by|presidents?|spokes\w*|founders?|"
     r"managers?|coordinators?"
 )
 
@@ -50,12 +50,24 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|what (is|are)\b|what's|what does \S+ mean|erklär\w*|explain|define|definition|bedeutung|meaning of",
     ),
 )
-_ASKED_RE = [(kind, re.compile(rf"(?<!\w)(?:{pattern})(?!\w)")) for kind, pattern in _ASKED]
-_ROLE_RE = re.compile(rf"(?<!\w)(?:{ROLES})(?!\w)")
+
+
+def _folded(pattern: str) -> str:
+    """A pattern for casefolded text, in which "ß" is "ss" ("wie groß" is matched as "wie gross")."""
+    return pattern.replace("ß", "ss")
+
+
+_ASKED_RE = [(kind, re.compile(rf"(?<!\w)(?:{_folded(pattern)})(?!\w)")) for kind, pattern in _ASKED]
+# how people ask who is at the head of an organisation without naming the role ("Wer leitet …?", "Who runs …?")
+_LEADING = re.compile(
+    r"(?<!\w)(?:leit\w*|führt|führen|spitze|steht vor|runs?|running|leads?|leading|heads?|chairs?|manag\w*|"
+    r"in charge|boss\w*)(?!\w)"
+)
+_ROLE_RE = re.compile(rf"(?<!\w)(?:{_folded(ROLES)})(?!\w)")
 # a question opening with a finite verb asks yes or no ("Gibt es …?", "Is the port …?")
 _YES_NO = re.compile(
     r"^(ist|sind|gibt|gab|hat|haben|hatte|kann|können|darf|dürfen|muss|müssen|soll|sollte|wird|werden|war|waren|"
-    r"bietet|bieten|fördert|unterstützt|lohnt|is|are|does|do|did|can|could|has|have|had|was|were|will|would|"
+    r"bietet|bieten|fördert|unterstützt|lohnt|is|are|does|do|did|can|could|has|have|had|were|will|would|"
     r"should|may|might)(?!\w)"
 )
 
@@ -83,11 +95,11 @@ _DEFINES = r"ist|sind|war|waren|bezeichnet|bedeutet|heißt|steht für|is|are|was
 _HOLDS = {
     WHO: _ROLE_RE,
     WHEN: re.compile(rf"{_YEAR}|(?<!\w)(?:{_MONTHS})(?!\w)"),
-    HOW_MANY: re.compile(rf"(?<![\w.,])\d[\d.,]*(?![\w])|(?<!\w)(?:{_NUMBER_WORDS})(?!\w)|\d+\s?%"),
-    WHERE: re.compile(rf"(?<!\w)(?:{_PLACE})(?!\w)"),
+    HOW_MANY: re.compile(rf"(?<![\w.,])\d[\d.,]*(?![\w])|(?<!\w)(?:{_folded(_NUMBER_WORDS)})(?!\w)|\d+\s?%"),
+    WHERE: re.compile(rf"(?<!\w)(?:{_folded(_PLACE)})(?!\w)"),
     HOW_TO: re.compile(rf"(?<!\w)(?:{_WAY})(?!\w)"),
 }
-_DEFINES_RE = re.compile(rf"(?<!\w)(?:{_DEFINES})(?!\w)")
+_DEFINES_RE = re.compile(rf"(?<!\w)(?:{_folded(_DEFINES)})(?!\w)")
 _YEAR_RE = re.compile(_YEAR)
 DEFINITION_WINDOW = 12  # a definition names its term and "is" near the start: "Das MCN ist ein Verein …"
 
@@ -96,10 +108,14 @@ def kinds_asked(question: str) -> list[str]:
     """The kinds of fact a question asks for, in the order it asks them ("Wer leitet … und seit wann?")."""
     text = normalize(question)
     found: list[tuple[int, str]] = []
+    spans: list[tuple[int, int]] = []
     for kind, pattern in _ASKED_RE:
         for match in pattern.finditer(text):
-            if not any(start <= match.start() < start + 12 for start, _ in found):  # "wie viele" is not also "wie"
+            if not any(start < match.end() and match.start() < end for start, end in spans):  # "wie viele" ≠ "wie"
                 found.append((match.start(), kind))
+                spans.append(match.span())
+    if not (_ROLE_RE.search(text) or _LEADING.search(text)):  # "Wer kann Mitglied werden?" asks for no role
+        found = [(start, kind) for start, kind in found if kind != WHO]
     if not found and _ROLE_RE.search(text):  # "Geschäftsführerin der Logistik-Initiative?" asks for a person
         found.append((0, WHO))
     if not found and _YES_NO.match(text.lstrip("¿¡ ")):
