@@ -62,6 +62,7 @@ ENUMERATION = re.compile(
 GAP_KINDS = (WHO, WHEN, HOW_MANY)
 FACT_KINDS = frozenset({WHO, WHEN, HOW_MANY, WHERE, HOW_TO})
 Item = tuple[int, int, int]  # (unit, chunk, sentence)
+LOOKED_UP = 2  # sentences of a kind looked up in an organisation's passages
 LABELLED_LIST = 3  # a list this long answers with its labels; shorter ones are quoted whole
 LABEL = re.compile(r"^([^:.;!?]{2,60}):\s+\S")  # "Neue Materialien: Entwicklung …" - the label is before the colon
 LABEL_WORDS = 6
@@ -131,7 +132,9 @@ class Composer:
         self.fit = SentenceFit(index, settings)
         self.lists: dict[str, list[Chunk]] = defaultdict(list)
         self.leads: dict[str, Chunk] = {}
+        self.by_topic: dict[tuple[str, str], list[Chunk]] = defaultdict(list)
         for chunk in index.chunks:
+            self.by_topic[(chunk.topic, chunk.lang)].append(chunk)
             if chunk.kind == "lead" and chunk.list_id:
                 self.leads[chunk.list_id] = chunk
             elif chunk.list_id:
@@ -237,6 +240,7 @@ class Composer:
         if not units or max(bests) < 0:
             return Composition(answer="", citations=[], best_sentence=0.0)
         used, spelled = self._select(units, scored, bests, enumeration, topics, defined)
+        self._look_up_kinds(units, scored, used, asked, query_vector)
         main, gaps = self._lead(units, scored, used, asked, enumeration, topics, spelled, years)
         notes = [messages.text(lang, f"gap_{kind}") for kind in gaps if kind in GAP_KINDS]
         notes += [messages.text(lang, "gap_year", year=gap) for gap in gaps if gap.isdigit()]
@@ -289,6 +293,57 @@ class Composer:
                 self._add_cohesive_neighbours(unit)
                 used.append(u)
         return used, first
+
+    def _look_up_kinds(
+        self, units: list[Unit], scored: list[list], used: list[int], asked: Asked, query_vector: np.ndarray
+    ) -> None:
+        """A kind of fact asked about a named organisation that no quoted passage holds ("Wer leitet …?" when
+        the passages found describe the cluster but name nobody): its best sentences holding that kind, from all
+        of the organisation's passages, are quoted too. Retrieval ranks by the words of the question, and a
+        question for a person or a date shares few words with the sentence holding it."""
+        if not asked.topics:
+            return
+        quoted = [units[u].chunks[c].sentences[k] for u in used for _, c, k, _ in scored[u]]
+        taken = {chunk.id for u in used for chunk in units[u].chunks}
+        unit_of = {chunk.id: u for u, unit in enumerate(units) for chunk in unit.chunks if len(unit.chunks) == 1}
+        for kind in asked.kinds:
+            if kind not in GAP_KINDS or any(holds(kind, sentence) for sentence in quoted):
+                continue
+            found = self._holding(kind, asked, query_vector, taken)
+            # the best, and one more as good (a managing director and a board chair both lead)
+            for fit, chunk, k, vector in found[:LOOKED_UP]:
+                if fit < found[0][0] - self.settings.answer_margin:
+                    break
+                u = unit_of.get(chunk.id)
+                if u is None:  # a passage retrieval did not rank: cited after the others
+                    units.append(Unit(chunks=[chunk], rank=len(units)))
+                    scored.append([])
+                    u = unit_of[chunk.id] = len(units) - 1
+                if not any(row[2] == k for row in scored[u]):
+                    scored[u].append((float(vector @ query_vector), 0, k, vector))
+                units[u].selected.append((0, k))
+                if u not in used:
+                    used.append(u)
+                quoted.append(chunk.sentences[k])
+
+    def _holding(
+        self, kind: str, asked: Asked, query_vector: np.ndarray, taken: set[str]
+    ) -> list[tuple[float, Chunk, int, np.ndarray]]:
+        """The sentences of the asked organisations' passages holding a kind of fact, by fit, best first. Beyond a
+        person, the sentence must also name something the question asks about besides the organisation (the
+        thing counted, the event dated): any number or date of the organisation would not answer."""
+        found = []
+        chunks = (c for t in sorted(asked.topics) for c in self.by_topic.get((t, asked.lang), []) if c.id not in taken)
+        for chunk in chunks:
+            for k, sentence in enumerate(chunk.sentences):
+                vector = self._vector(chunk, k)
+                if vector is None or not holds(kind, sentence):
+                    continue
+                if kind != WHO and not self.fit.names_own_term(asked, chunk, k):
+                    continue
+                found.append((self.fit.score(asked, chunk, k, float(vector @ query_vector)), chunk, k, vector))
+        found.sort(key=lambda row: -row[0])
+        return found
 
     def _candidates(self, units: list[Unit], scored: list[list], used: list[int], asked: Asked) -> list[Candidate]:
         """Every sentence of the cited passages with its fit to the question, best first (a list's lead-in

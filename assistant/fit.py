@@ -96,6 +96,13 @@ class SentenceFit:
                 found += self.settings.fit_context_share * weight
         return found / total
 
+    def names_own_term(self, asked: Asked, chunk: Chunk, k: int) -> bool:
+        """Whether the sentence itself names a question term that its heading does not (the heading names the
+        organisation; what else the question asks about must be in the sentence)."""
+        stems = self.stems.get(sentence_id(chunk, k), frozenset())
+        context = self.context_stems.get(chunk.id, frozenset())
+        return any(_has(stem, stems) and not _has(stem, context) for stem in asked.terms)
+
     def without_terms_of(self, asked: Asked, text: str) -> Asked:
         """The question with the terms a text (a list's lead-in) already has: what else it names."""
         stems = frozenset(Tokenizer(asked.lang)(text)) if asked.lang in STEMMER_NAMES else frozenset()

