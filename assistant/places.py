@@ -11,6 +11,7 @@ from __future__ import annotations
 import gettext
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -92,3 +93,15 @@ def load_places() -> Places:
         if len(key) >= MIN_NAME_CHARS and "hamburg" not in key:
             names[key] = name
     return Places(names=names, longest=max((k.count(" ") + 1 for k in names), default=1))
+
+
+def places_by_topic(
+    texts: Iterable[tuple[str, str]], places: Places | None = None, is_word: Callable[[str], bool] = lambda w: False
+) -> dict[str, frozenset[str]]:
+    """topic -> the other places its passages name (in either language), from (topic, text) pairs: a question
+    naming such a place together with that topic is about Hamburg's cluster, not about the place's own."""
+    gazetteer = places or load_places()
+    found: dict[str, set[str]] = {}
+    for topic, text in texts:
+        found.setdefault(topic, set()).update(gazetteer.other_places(text, is_word))
+    return {topic: frozenset(names) for topic, names in found.items()}

@@ -13,7 +13,7 @@ import difflib
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,10 +200,17 @@ class ScopeGate:
     named), or when an out-of-scope example is OUT_OF_SCOPE_MARGIN closer than the best passage.
     """
 
-    def __init__(self, settings: Settings, vocabulary: Vocabulary, examples: OutOfScopeExamples) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        vocabulary: Vocabulary,
+        examples: OutOfScopeExamples,
+        places_by_topic: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
         self.settings = settings
         self.vocabulary = vocabulary
         self.examples = examples
+        self.places_by_topic = places_by_topic or {}
 
     def __call__(self, turn: Turn) -> Turn:
         s, query, found = self.settings, turn.query, turn.found
@@ -229,13 +236,14 @@ class ScopeGate:
         )
         return turn
 
-    @staticmethod
-    def other_region(turn: Turn) -> str | None:
-        """The other region a question is about: it names one, and neither Hamburg nor one of Hamburg's clusters
-        (in the question or its conversation), so it asks about that region's own clusters or policy."""
+    def other_region(self, turn: Turn) -> str | None:
+        """The other region a question is about: it names one and not Hamburg, and the corpus never names that
+        region in the passages of the clusters the question (or its conversation) is about. A sector word says
+        nothing about whose cluster is meant ("Gibt es in Köln ein Mediencluster?"); a region the cluster's own
+        passages name is part of what the corpus can answer (the maritime cluster's office in Kiel)."""
         query = turn.query
         if query is None or not query.other_places or "hamburg" in normalize(turn.question):
             return None
-        if [t for t in query.topics if t != "policy"] or query.carried:
-            return None
-        return query.other_places[0]
+        named = [t for t in (query.topics or query.carried) if t != "policy"]
+        connected = frozenset().union(*(self.places_by_topic.get(t, frozenset()) for t in named))
+        return next((place for place in query.other_places if place not in connected), None)

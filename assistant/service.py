@@ -40,6 +40,7 @@ from assistant.index import (
 )
 from assistant.language import warm_up
 from assistant.llm import EventLoopThread, GenerationFailed, Generator, make_chat_model, renumbered
+from assistant.places import places_by_topic
 from assistant.prepare import Preparer
 from assistant.replies import refusal
 from assistant.retrieval import Retrieve, Retriever
@@ -91,7 +92,8 @@ class Assistant:
         self.prepare = Preparer(s, load_smalltalk(messages.PROMPTS_DIR / "smalltalk.yaml"), self.vocabulary)
         self.understand = Understander(s, self.glossary, self.vocabulary, self.embedder)
         self.retrieve = Retrieve(self.retriever)
-        self.gate = ScopeGate(s, self.vocabulary, examples)
+        places = places_by_topic(((c.topic, c.text) for c in self.index.chunks), is_word=self.vocabulary.is_word)
+        self.gate = ScopeGate(s, self.vocabulary, examples, places)
         model = make_chat_model(s) if chat_model is _UNSET else chat_model
         self.generator = Generator(s, model) if isinstance(model, BaseChatModel) else None
         self._llm = EventLoopThread("llm") if self.generator else None

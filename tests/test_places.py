@@ -39,3 +39,18 @@ def test_hamburgs_clusters_with_another_place_are_answered(assistant: Assistant)
     assert not offices.refused and offices.citations[0].topic == "maritime"
     both = assistant.ask("Was verbindet Hamburg in der Clusterpolitik mit Schleswig-Holstein?")
     assert not both.refused
+
+
+def test_a_sector_named_with_another_region_is_that_regions_cluster(assistant: Assistant) -> None:
+    """A sector word does not make a question Hamburg's: the region decides, unless the cluster's own passages
+    name that region (the maritime cluster has an office in Kiel; nothing in the corpus ties Köln to media)."""
+    for question, region in (
+        ("Hat Köln ein eigenes Mediencluster?", "Köln"),
+        ("Does Munich run an aviation cluster of its own?", "Munich"),
+    ):
+        result = assistant.ask(question)
+        assert result.refused and region in result.answer, result.answer
+    kiel = assistant.ask("Hat das maritime Cluster eine Geschäftsstelle in Kiel?")
+    assert not kiel.refused and "Kiel" in kiel.answer
+    carried = assistant.ask("And in Munich?", ["Who leads the aviation cluster?"])
+    assert carried.refused and "Munich" in carried.answer
