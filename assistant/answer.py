@@ -617,9 +617,9 @@ class Composer:
             sentence = cite(chunk.sentences[k], n)
             if u in labels and chunk.kind == "list_item":
                 sentence = cite(label_of(chunk.sentences[k]) or chunk.sentences[k], n)
-            # a lone item with a label of its own ("EFRE 2021–2027: …") needs no lead-in; a list or an item
-            # without a label does
-            alone = u not in listed and label_of(chunk.sentences[0]) is not None
+            # a lone item is quoted as a sentence of its own: the fact asked comes first, and the lead-in that
+            # says which list it belongs to is in the source shown for its citation; several items are a list
+            alone = u not in listed
             lead = self._lead_in(unit) if chunk.kind == "list_item" and not alone else ""
             if lead or (unit.is_list and u in listed):
                 key = unit.first.list_id or str(u)  # one lead-in per list, however many passages hold its items

@@ -42,7 +42,7 @@ _ASKED: tuple[tuple[str, str], ...] = (
     (
         ACTIVITY,
         r"womit|woran|worüber|was (macht|machen|tut|tun)\b|what (does|do|did) [^?]{0,60}\b(do|focus|work|deal|research)"
-        r"|what [^?]{0,30}\b(focus|work|working) on",
+        r"|what [^?]{0,60}\b(focus|work|working) on",
     ),
     (
         WHAT_IS,

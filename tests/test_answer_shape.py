@@ -112,6 +112,16 @@ MARITIME = {
 
         Anna Muster is chair of the board of the association.
         <!-- src: 2 -->
+
+        ## Funding
+
+        Over the years the maritime cluster has received money from several public programmes of the city,
+        the federal government and the European Union:
+
+        - 2015–2018: A federal programme paid 1.2 million euros for training courses on ship engines.
+        - 2019–2022: The city granted 800,000 euros for the cluster's projects on quieter ship propellers.
+        - 2023 onwards: A programme of the European Union pays for research on cleaner ship fuels.
+        <!-- src: 2 -->
         """,
     "de": """
         ## Überblick
@@ -124,6 +134,16 @@ MARITIME = {
         ## Vorstand
 
         Anna Muster ist Vorsitzende des Vorstands des Vereins.
+        <!-- src: 2 -->
+
+        ## Förderung
+
+        Im Lauf der Jahre hat das maritime Cluster Geld aus mehreren öffentlichen Programmen der Stadt,
+        des Bundes und der Europäischen Union erhalten:
+
+        - 2015–2018: Ein Bundesprogramm zahlte 1,2 Millionen Euro für Lehrgänge zu Schiffsmotoren.
+        - 2019–2022: Die Stadt bewilligte 800.000 Euro für die Projekte des Clusters zu leiseren Schiffspropellern.
+        - Seit 2023: Ein Programm der Europäischen Union bezahlt Forschung zu saubereren Schiffskraftstoffen.
         <!-- src: 2 -->
         """,
 }
@@ -182,6 +202,7 @@ def test_question_kinds_and_the_facts_that_answer_them() -> None:
     assert kinds_asked("Gibt es Förderung für Start-ups?") == [YES_NO]
     assert kinds_asked("Geschäftsführerin der Agentur?") == [WHO]  # a role alone asks for the person
     assert kinds_asked("Womit beschäftigt sich die Agentur?") == kinds_asked("What does it work on?") == [ACTIVITY]
+    assert kinds_asked("What sort of topics does the aviation network of the region work on?") == [ACTIVITY]
     assert holds(HOW_MANY, "Rund 300 Unternehmen.") and not holds(HOW_MANY, "Gegründet 2011.")
     assert holds(WHEN, "Gegründet 2011.") and not holds(WHEN, "Rund 300 Unternehmen.")
     assert holds(WHO, "Sie ist Geschäftsführerin.") and not holds(WHO, "Das Büro ist in Altona.")
@@ -254,3 +275,18 @@ def test_a_follow_up_stays_on_the_organisation_of_the_conversation(assistant: As
     aviation = assistant.ask("Wie viele Unternehmen gehören dazu?", ["Was macht das Luftfahrtcluster?"])
     assert "300" in aviation.answer and "Food" not in aviation.answer + aviation.more
     assert {c.topic for c in aviation.citations} == {"aviation"}
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("How much money did the city grant for the propeller projects?", "800,000 euros"),
+        ("Wie viel Geld gab die Stadt für die Propeller-Projekte?", "800.000 Euro"),
+    ],
+)
+def test_a_list_item_that_answers_opens_the_answer_without_the_lists_lead_in(
+    assistant: Assistant, question: str, fact: str
+) -> None:
+    """One item of a list answers: it is quoted as a sentence, not under a lead-in that pushes it down."""
+    answer = assistant.ask(question).answer
+    assert fact in first_sentence(answer) and answer.startswith("2019–2022:"), answer
