@@ -8,14 +8,16 @@ another language).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 
 from assistant import messages
 from assistant.input_policy import clean_question, has_word
-from assistant.language import detect_language, is_other_language
+from assistant.language import FUNCTION_WORDS, detect_language, is_other_language
+from assistant.lexical import normalize
 from assistant.replies import fixed_reply
-from assistant.scope import Vocabulary
+from assistant.scope import ANSWER_FORM, GENERIC_GROUPS, Vocabulary
 from assistant.settings import Settings
 from assistant.smalltalk import SmallTalkPatterns
 from assistant.turn import Turn
@@ -23,6 +25,33 @@ from assistant.turn import Turn
 # lingua may call a string of German keywords Dutch: a question counts as another language only when most of
 # its words are unknown to our German and English corpus too
 OTHER_LANGUAGE_UNKNOWN_SHARE = 0.5
+
+
+# a request about the answer's form ("Bitte kurz.", "Explain in simple words:") is a sentence or a part before a
+# colon made only of words about the answer's form and these light words; it is no part of what to search for
+_PART = re.compile(r"[^.?!;:\n]+[.?!;:\n]*")
+_LIGHT = frozenset(
+    "in one ein einem einer einen mit with nur only so as and und plain my mir me dich dir it es".split()
+    + GENERIC_GROUPS["fillers and quantity words"].split()
+)
+_ASKING = frozenset(GENERIC_GROUPS["question words"].split())  # "Warum kurz?" asks something
+
+
+def without_form_requests(question: str) -> str:
+    """The question without sentences that only ask for a form of answer ("Welche Cluster gibt es? Bitte kurz."):
+    people add them to a question, and their words pulled retrieval and the scope check away from it. A message
+    that is nothing but such a request stays as it is."""
+    parts = _PART.findall(question)
+    kept = [part for part in parts if not _asks_for_form_only(part)]
+    text = "".join(kept).strip()
+    return text if len(kept) < len(parts) and has_word(text) else question
+
+
+def _asks_for_form_only(part: str) -> bool:
+    tokens = [t for t in re.findall(r"\w+", normalize(part)) if not t.isdigit()]
+    rest = [t for t in tokens if t not in ANSWER_FORM and t not in _LIGHT and t not in FUNCTION_WORDS]
+    asks = any(t in _ASKING for t in tokens)
+    return bool(tokens) and not rest and not asks and any(t in ANSWER_FORM for t in tokens)
 
 
 class Preparer:
@@ -52,7 +81,7 @@ class Preparer:
             return turn
         message = question  # the whole message tells the language, greetings and thanks included
         if not chat:  # "Hallo, welche Cluster ...?": the greeting is no part of the question
-            turn.question = self.smalltalk.strip(question)
+            turn.question = without_form_requests(self.smalltalk.strip(question))
 
         t = time.perf_counter()
         other_language = (

@@ -53,10 +53,12 @@ GENERIC_GROUPS: dict[str, str] = {
     "how to answer: form and length": (
         "antworte antworten antwort answer reply satz sätzen sätze sentence sentences kurz kurzen kürzer short "
         "shorter briefly brief einfach einfacher simple simply simpler erkläre erklär erklären explain "
-        "stichpunkte stichpunkten stichworten bullet bullets points fasse zusammenfassen summarize summarise"
+        "stichpunkte stichpunkten stichworten bullet bullets points fasse zusammenfassen summarize summarise "
+        "keep halte fass knapp words worte worten wörtern"
     ),
 }
 GENERIC = frozenset(word for group in GENERIC_GROUPS.values() for word in group.split())
+ANSWER_FORM = frozenset(GENERIC_GROUPS["how to answer: form and length"].split())
 
 
 NAME_WEIGHT = 3

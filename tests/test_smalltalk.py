@@ -3,6 +3,7 @@
 import pytest
 
 from assistant.messages import PROMPTS_DIR
+from assistant.prepare import without_form_requests
 from assistant.smalltalk import load_smalltalk
 
 TALK = load_smalltalk(PROMPTS_DIR / "smalltalk.yaml")
@@ -58,3 +59,25 @@ def test_questions_are_not_small_talk(message: str) -> None:
 )
 def test_greetings_and_thanks_are_peeled_off_a_question(message: str, core: str) -> None:
     assert TALK.strip(message) == core
+
+
+@pytest.mark.parametrize(
+    ("message", "core"),
+    [
+        ("Wer fördert das Food-Cluster? Bitte ganz kurz.", "Wer fördert das Food-Cluster?"),
+        ("In simple words: what is a cluster bridge?", "what is a cluster bridge?"),
+        ("What does the port authority do? Bullet points, please.", "What does the port authority do?"),
+        ("Fass dich kurz: Wo sitzt Hamburg Aviation?", "Wo sitzt Hamburg Aviation?"),
+        ("Erkläre mir, was ein Cluster ist.", "Erkläre mir, was ein Cluster ist."),  # the request is the question
+        ("Please keep it short.", "Please keep it short."),  # nothing else left: unchanged
+        ("Warum kurz? Wann kam das Cluster?", "Warum kurz? Wann kam das Cluster?"),  # a question, not a request
+    ],
+)
+def test_requests_about_the_answers_form_are_peeled_off_a_question(message: str, core: str) -> None:
+    assert without_form_requests(message) == core
+
+
+def test_a_request_about_the_form_does_not_change_what_is_found(assistant) -> None:
+    plain = assistant.ask("Which organisation runs the aviation cluster?")
+    asked_short = assistant.ask("Which organisation runs the aviation cluster? Answer briefly, please.")
+    assert not asked_short.refused and asked_short.answer == plain.answer
