@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,6 +66,10 @@ LOOKED_UP = 2  # sentences of a kind looked up in an organisation's passages
 LABELLED_LIST = 3  # a list this long answers with its labels; shorter ones are quoted whole
 LABEL = re.compile(r"^([^:.;!?]{2,60}):\s+\S")  # "Neue Materialien: Entwicklung …" - the label is before the colon
 LABEL_WORDS = 6
+
+
+def holds_any(kinds: Sequence[str], text: str) -> bool:
+    return any(holds(kind, text) for kind in kinds)
 
 
 def label_of(item: str) -> str | None:
@@ -248,7 +252,8 @@ class Composer:
         about = asked.topics | GENERAL_TOPICS if asked.topics else None
         # labels alone answer a question for a list, not one asking for a person, a date, a number or a place
         labels = (enumeration or ACTIVITY in asked.kinds) and not years and not set(asked.kinds) & FACT_KINDS
-        composition = self._render(units, used, main, max(bests), about, labels)
+        facts = [kind for kind in asked.kinds if kind in FACT_KINDS] + [WHEN] * bool(years)
+        composition = self._render(units, used, main, max(bests), about, labels, facts)
         composition.gaps = notes
         return composition
 
@@ -394,6 +399,8 @@ class Composer:
             own = [cand for cand in candidates if self._chunk(units, cand.item).topic in asked.topics | GENERAL_TOPICS]
             candidates = own or candidates
             first = first if any(cand is first for cand in candidates) else candidates[0]
+        if spelled is None:
+            first = self._kind_first(units, candidates, first, asked)
         chosen = [first]
         extra_words = 0
         for cand in candidates:
@@ -405,6 +412,27 @@ class Composer:
             extra_words += cand.words
         gaps = self._cover_parts(units, candidates, chosen, asked, topics, years)
         return self._reading_order(units, [cand.item for cand in chosen]), gaps
+
+    def _answers_kind(self, units: list[Unit], cand: Candidate, kind: str, asked: Asked) -> bool:
+        """Whether a sentence holds the kind of fact asked about what was asked: a person in a role, or a date or
+        number beside a term of the question that its heading does not name (the members counted, the event
+        dated), so that "two parts" does not answer "how many members"."""
+        u, c, k = cand.item
+        chunk = units[u].chunks[c]
+        return holds(kind, chunk.sentences[k]) and (kind == WHO or self.fit.names_own_term(asked, chunk, k))
+
+    def _kind_first(self, units: list[Unit], candidates: list[Candidate], first: Candidate, asked: Asked) -> Candidate:
+        """For a who / when / how many question the best sentence holding that kind of fact opens the answer, when
+        it fits within KIND_FIRST_MARGIN of the best: a reader asking for a person looks for the name first."""
+        kind = next((kind for kind in asked.kinds if kind in GAP_KINDS), None)
+        if kind is None or self._answers_kind(units, first, kind, asked):
+            return first
+        for cand in candidates:  # best first
+            if cand.fit < first.fit - self.settings.kind_first_margin:
+                break
+            if self._answers_kind(units, cand, kind, asked):
+                return cand
+        return first
 
     @staticmethod
     def _chunk(units: list[Unit], item: Item) -> Chunk:
@@ -601,6 +629,7 @@ class Composer:
         numbers: dict[int, int],
         shown: set[str],
         labels: set[int] = frozenset(),  # type: ignore[assignment]
+        lead_ins: Callable[[str], bool] = lambda lead: True,
     ) -> str:
         """Quoted sentences as Markdown: a passage's sentences as one paragraph, list items as a list under
         their lead-in (each list's lead-in once, in `shown`), or only their labels for the lists in `labels`; every
@@ -621,6 +650,7 @@ class Composer:
             # says which list it belongs to is in the source shown for its citation; several items are a list
             alone = u not in listed
             lead = self._lead_in(unit) if chunk.kind == "list_item" and not alone else ""
+            lead = lead if lead_ins(lead) else ""
             if lead or (unit.is_list and u in listed):
                 key = unit.first.list_id or str(u)  # one lead-in per list, however many passages hold its items
                 if lead and key not in shown:
@@ -629,6 +659,8 @@ class Composer:
                 if previous == (u, c):  # a further sentence of the same item
                     lines[-1] += " " + sentence
                 else:
+                    if not lines or not lines[-1].startswith("- "):
+                        lines.append("")  # a list begins a block of its own
                     lines.append(f"- {sentence}")
             elif previous is not None and previous[0] == u and not lines[-1].startswith("- "):
                 lines[-1] += " " + sentence
@@ -646,6 +678,7 @@ class Composer:
         best: float,
         about: frozenset[str] | None = None,
         labels: bool = False,
+        facts: Sequence[str] = (),
     ) -> Composition:
         """The answer's sentences, then "more on this": the other selected sentences that repeat none of them."""
         rest: list[Item] = []
@@ -670,7 +703,9 @@ class Composer:
         quoted = sorted({u for u, _, _ in main + rest}, key=lambda v: units[v].rank)
         numbers = {u: n for n, u in enumerate(quoted, start=1)}
         shown: set[str] = set()
-        answer = self._blocks(units, main, numbers, shown, compact)
+        # a question for a person, date, number, place or way reads the items holding it first; a lead-in that
+        # only says which list they belong to stays in the source shown for their citation
+        answer = self._blocks(units, main, numbers, shown, compact, lambda lead: not facts or holds_any(facts, lead))
         more = self._blocks(units, rest, numbers, shown)
         citations = [self._citation(n, units[u], self._lead_in(units[u])) for u, n in numbers.items()]
         return Composition(answer=answer, citations=citations, best_sentence=best, more=more)

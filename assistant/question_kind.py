@@ -61,7 +61,7 @@ _ASKED_RE = [(kind, re.compile(rf"(?<!\w)(?:{_folded(pattern)})(?!\w)")) for kin
 # how people ask who is at the head of an organisation without naming the role ("Wer leitet …?", "Who runs …?")
 _LEADING = re.compile(
     r"(?<!\w)(?:leit\w*|führt|führen|spitze|steht vor|runs?|running|leads?|leading|heads?|chairs?|manag\w*|"
-    r"in charge|boss\w*)(?!\w)"
+    r"in charge|at the top|at the helm|boss\w*)(?!\w)"
 )
 _ROLE_RE = re.compile(rf"(?<!\w)(?:{_folded(ROLES)})(?!\w)")
 # a question opening with a finite verb asks yes or no ("Gibt es …?", "Is the port …?")

@@ -166,6 +166,13 @@ class Settings(BaseSettings):
         le=1,
         description="How much a question term counts that is in a sentence's heading or list lead-in, not in it.",
     )
+    kind_first_margin: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="A who / when / how many question opens with the best sentence holding that kind of fact when "
+        "its fit is this close to the best sentence's.",
+    )
     fit_kind_weight: float = Field(
         0.06, ge=0, le=1, description="Fit bonus for a sentence holding the kind of fact asked (a person, a date …)."
     )

@@ -28,6 +28,7 @@ GRIDS: dict[str, list[float]] = {
     "answer_sentences": [1, 2, 3, 4, 5],
     "answer_words": [20, 40, 60, 90, 150],
     "answer_margin": [0.01, 0.02, 0.04, 0.06, 0.1],
+    "kind_first_margin": [0.0, 0.02, 0.04, 0.06, 0.1, 0.15, 0.25, 1.0],
 }
 
 

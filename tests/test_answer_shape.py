@@ -290,3 +290,20 @@ def test_a_list_item_that_answers_opens_the_answer_without_the_lists_lead_in(
     """One item of a list answers: it is quoted as a sentence, not under a lead-in that pushes it down."""
     answer = assistant.ask(question).answer
     assert fact in first_sentence(answer) and answer.startswith("2019–2022:"), answer
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("How many firms does the food cluster connect with producers, retailers and start-ups?", "80"),
+        ("Wie viele Firmen verbindet das Food-Cluster mit Herstellern, Handel und Start-ups?", "80"),
+        ("Who is at the helm of the food cluster?", "Max Sample"),
+    ],
+)
+def test_a_question_for_a_number_or_person_opens_with_the_sentence_holding_it(
+    assistant: Assistant, question: str, fact: str
+) -> None:
+    """The sentence most like the question describes the network; the one holding the asked number or person,
+    nearly as close, comes first."""
+    answer = assistant.ask(question).answer
+    assert fact in first_sentence(answer), answer
