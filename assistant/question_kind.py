@@ -16,7 +16,8 @@ from assistant.lexical import normalize
 
 WHO, WHEN, HOW_MANY, WHERE, HOW_TO, WHAT_IS, YES_NO = "who", "when", "how_many", "where", "how_to", "what_is", "yes_no"
 ACTIVITY = "activity"  # what an organisation does or works on: answered by the list of what it does
-KINDS = (WHO, WHEN, HOW_MANY, WHERE, HOW_TO, WHAT_IS, ACTIVITY, YES_NO)
+PURPOSE = "purpose"  # why, what for, the goal of something: answered by a sentence stating an aim
+KINDS = (WHO, WHEN, HOW_MANY, WHERE, HOW_TO, WHAT_IS, ACTIVITY, PURPOSE, YES_NO)
 
 # the roles through which people are named in an organisation (the answer to "who leads / runs / heads ...")
 ROLES = (
@@ -43,6 +44,11 @@ _ASKED: tuple[tuple[str, str], ...] = (
         ACTIVITY,
         r"womit|woran|worüber|was (macht|machen|tut|tun)\b|what (does|do|did) [^?]{0,60}\b(do|focus|work|deal|research)"
         r"|what [^?]{0,60}\b(focus|work|working) on",
+    ),
+    (
+        PURPOSE,
+        r"(?:was (?:ist|sind)|what (?:is|are)|what's) (?:\w+ ){0,3}(?:ziele?|zweck|aims?|goals?|purpose|objectives?)"
+        r"|wozu|warum|weshalb|wieso|ziele?|zweck|why|what for|goals?|aims?|purpose|objectives?",
     ),
     (
         WHAT_IS,
@@ -90,6 +96,11 @@ _WAY = (
     r"kontakt\w*|melden|beantrag\w*|antrag\w*|teilnehm\w*|mitglied werden|can|may|apply|applications?|register\w*|"
     r"sign up|contact\w*|through|website|portal|join"
 )
+# an aim is stated with a modal of intent, a final clause or the nouns of aims ("… sollen Wissen zusammenführen")
+_AIMS = (
+    r"soll|sollen|sollte|sollten|ziel\w*|zweck|damit|um \w+(?: \w+){0,8} zu|are meant to|is meant to|aims?|aimed|"
+    r"goals?|purpose|objectives?|so that|in order to|intended|designed to"
+)
 _DEFINES = r"ist|sind|war|waren|bezeichnet|bedeutet|heißt|steht für|is|are|was|were|means|refers to|stands for"
 
 _HOLDS = {
@@ -98,6 +109,7 @@ _HOLDS = {
     HOW_MANY: re.compile(rf"(?<![\w.,])\d[\d.,]*(?![\w])|(?<!\w)(?:{_folded(_NUMBER_WORDS)})(?!\w)|\d+\s?%"),
     WHERE: re.compile(rf"(?<!\w)(?:{_folded(_PLACE)})(?!\w)"),
     HOW_TO: re.compile(rf"(?<!\w)(?:{_WAY})(?!\w)"),
+    PURPOSE: re.compile(rf"(?<!\w)(?:{_AIMS})(?!\w)"),
 }
 _DEFINES_RE = re.compile(rf"(?<!\w)(?:{_folded(_DEFINES)})(?!\w)")
 _YEAR_RE = re.compile(_YEAR)

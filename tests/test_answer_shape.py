@@ -14,6 +14,7 @@ from assistant.question_kind import (
     ACTIVITY,
     HOW_MANY,
     HOW_TO,
+    PURPOSE,
     WHAT_IS,
     WHEN,
     WHERE,
@@ -85,6 +86,7 @@ FOOD = {
         Max Sample heads the food cluster as its managing director.
         The food cluster runs workshops on alternative proteins and packaging.
         Around 80 companies belong to the food cluster.
+        The food cluster is meant to make the region's food production more sustainable.
         <!-- src: 1 -->
         """,
     "de": """
@@ -94,6 +96,7 @@ FOOD = {
         Max Sample leitet das Food-Cluster als Geschäftsführer.
         Das Food-Cluster veranstaltet Workshops zu alternativen Proteinen und Verpackungen.
         Rund 80 Unternehmen gehören zum Food-Cluster.
+        Das Food-Cluster soll die Lebensmittelproduktion der Region nachhaltiger machen.
         <!-- src: 1 -->
         """,
 }
@@ -180,6 +183,8 @@ def first_sentence(answer: str) -> str:
         ("Wo sitzt das Büro des Luftfahrtclusters?", "Finkenwerder"),
         ("Wie kann mein Unternehmen beim Luftfahrtcluster mitmachen?", "online"),
         ("Was ist ein Luftfahrtcluster?", "regionales Netzwerk"),
+        ("Why does the food cluster exist?", "more sustainable"),
+        ("Wozu gibt es das Food-Cluster?", "nachhaltiger"),
     ],
 )
 def test_the_first_sentence_holds_the_kind_of_fact_asked(assistant: Assistant, question: str, fact: str) -> None:
@@ -200,6 +205,8 @@ def test_question_kinds_and_the_facts_that_answer_them() -> None:
     assert kinds_asked("Wie kann ich mitmachen?") == [HOW_TO]
     assert kinds_asked("Was bedeutet EFRE?") == [WHAT_IS]
     assert kinds_asked("Gibt es Förderung für Start-ups?") == [YES_NO]
+    assert kinds_asked("Was ist das Ziel der Agentur?") == kinds_asked("Why was it set up?") == [PURPOSE]
+    assert holds(PURPOSE, "Die Agentur soll Start-ups beraten.") and not holds(PURPOSE, "Die Agentur berät Start-ups.")
     assert kinds_asked("Geschäftsführerin der Agentur?") == [WHO]  # a role alone asks for the person
     assert kinds_asked("Womit beschäftigt sich die Agentur?") == kinds_asked("What does it work on?") == [ACTIVITY]
     assert kinds_asked("What sort of topics does the aviation network of the region work on?") == [ACTIVITY]
