@@ -42,7 +42,7 @@ WORD = re.compile(r"\w+")
 
 def question_sets() -> list[Path]:
     """Every question set there is: the shared development set (when present) and the sets in eval/."""
-    own = [EVAL_DIR / name for name in ("questions.jsonl", "conversation.jsonl", "fresh.jsonl")]
+    own = [EVAL_DIR / name for name in ("questions.jsonl", "conversation.jsonl", "fresh.jsonl", "probe.jsonl")]
     return [path for path in (SHARED_DEV, *own) if path.exists()]
 
 
