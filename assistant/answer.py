@@ -13,7 +13,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -308,13 +308,16 @@ class Composer:
         question for a person or a date shares few words with the sentence holding it."""
         if not asked.topics:
             return
-        quoted = [units[u].chunks[c].sentences[k] for u in used for _, c, k, _ in scored[u]]
+        quoted = [(units[u].chunks[c], k) for u in used for _, c, k, _ in scored[u]]
         taken = {chunk.id for u in used for chunk in units[u].chunks}
         unit_of = {chunk.id: u for u, unit in enumerate(units) for chunk in unit.chunks if len(unit.chunks) == 1}
-        for kind in asked.kinds:
-            if kind not in GAP_KINDS or any(holds(kind, sentence) for sentence in quoted):
+        # each organisation asked about gets the kind asked ("Wann wurden X und Y gegründet?" needs two dates)
+        parts = [(kind, topic) for kind in asked.kinds if kind in GAP_KINDS for topic in sorted(asked.topics)]
+        for kind, topic in parts:
+            mine = [(chunk, k) for chunk, k in quoted if len(asked.topics) < 2 or chunk.topic == topic]
+            if any(holds(kind, chunk.sentences[k]) for chunk, k in mine):
                 continue
-            found = self._holding(kind, asked, query_vector, taken)
+            found = self._holding(kind, replace(asked, topics=frozenset({topic})), query_vector, taken)
             # the best, and one more as good (a managing director and a board chair both lead)
             for fit, chunk, k, vector in found[:LOOKED_UP]:
                 if fit < found[0][0] - self.settings.answer_margin:
@@ -329,7 +332,7 @@ class Composer:
                 units[u].selected.append((0, k))
                 if u not in used:
                     used.append(u)
-                quoted.append(chunk.sentences[k])
+                quoted.append((chunk, k))
 
     def _holding(
         self, kind: str, asked: Asked, query_vector: np.ndarray, taken: set[str]
@@ -418,7 +421,9 @@ class Composer:
         number beside a term of the question that its heading does not name (the members counted, the event
         dated), so that "two parts" does not answer "how many members"."""
         u, c, k = cand.item
-        chunk = units[u].chunks[c]
+        return self._holds_asked(units[u].chunks[c], k, kind, asked)
+
+    def _holds_asked(self, chunk: Chunk, k: int, kind: str, asked: Asked) -> bool:
         return holds(kind, chunk.sentences[k]) and (kind == WHO or self.fit.names_own_term(asked, chunk, k))
 
     def _kind_first(self, units: list[Unit], candidates: list[Candidate], first: Candidate, asked: Asked) -> Candidate:
@@ -472,10 +477,16 @@ class Composer:
             what, value = part
             if what == "kind":
                 return holds(value, text(cand))
+            if what == "kind_of":
+                kind, name = value.split(" ", 1)
+                return holds(kind, text(cand)) and topic(cand) == name
             return topic(cand) == value if what == "topic" else value in text(cand)
 
+        named = list(dict.fromkeys(topics)) if len(set(topics)) >= 2 else []
         parts = [("kind", kind) for kind in asked.kinds if kind in GAP_KINDS or len(asked.kinds) >= 2]
-        parts += [("topic", name) for name in (dict.fromkeys(topics) if len(set(topics)) >= 2 else ())]
+        # with two organisations named, a person, date or number is asked of each of them
+        parts = [("kind_of", f"{kind} {name}") for _, kind in parts if kind in GAP_KINDS for name in named] or parts
+        parts += [("topic", name) for name in named]
         parts += [("year", year) for year in years]
         gaps = []
         for part in parts:
@@ -484,7 +495,8 @@ class Composer:
             fresh = (cand for cand in candidates if answers(part, cand) and not self._repeats(cand, chosen, units))
             match = next(fresh, None)
             if match is None:
-                gaps.append(part[1] if part[0] != "topic" else "topic:" + part[1])
+                gap = {"topic": "topic:" + part[1], "kind_of": part[1].split(" ", 1)[0]}.get(part[0], part[1])
+                gaps.extend([gap] if gap not in gaps else [])
             else:
                 chosen.append(match)
         return gaps

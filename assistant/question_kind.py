@@ -36,7 +36,14 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|was muss|an wen|wo kann|wohin kann|how (can|do|does|could|should|would|to)\b|where (can|do|should) (i|we)"
         r"|who (can|should|do) (i|we) (contact|ask|turn to)",
     ),
-    (WHEN, r"wann|in welchem jahr|welches jahr|seit welchem|when|what year|which year|how long ago"),
+    (
+        WHEN,
+        # a date asked by comparing ages ("Was ist älter, X oder Y?") or by its noun ("das Gründungsjahr")
+        r"(?:was|wer|welche[rs]?) (?:ist|sind|war|waren) (?:\w+ ){0,2}(?:älter|jünger)"
+        r"|(?:what|which|who) (?:is|was|are|were) (?:\w+ ){0,3}(?:older|newer|younger|founding (?:year|date))"
+        r"|wann|in welchem jahr|welches jahr|seit welchem|when|what year|which year|how long ago"
+        r"|gründungsjahr\w*|gründungsdatum|jahreszahl|datum|founding (?:year|date)|year (?:it was |of )?found\w*",
+    ),
     (WHO, r"wer|wem|wen|wessen|who|whom|whose"),
     (HOW_MANY, r"wie ?viele?|wieviel\w*|anzahl|wie groß|how many|how much|number of|how (big|large)"),
     (WHERE, r"wo|woher|wohin|where|in welche[rm] (stadt|ort|stadtteil|bezirk)|in which (city|district|part)"),

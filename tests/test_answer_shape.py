@@ -314,3 +314,27 @@ def test_a_question_for_a_number_or_person_opens_with_the_sentence_holding_it(
     nearly as close, comes first."""
     answer = assistant.ask(question).answer
     assert fact in first_sentence(answer), answer
+
+
+def test_each_organisation_of_a_two_part_question_gets_the_kind_asked(assistant: Assistant) -> None:
+    """A person asked of two organisations: each is named, although one names its head only in a section that
+    shares no word with the question."""
+    for question in (
+        "Who is in charge of the aviation cluster and who of the maritime cluster?",
+        "Wer führt das Luftfahrtcluster, und wer führt das maritime Cluster?",
+    ):
+        result = assistant.ask(question)
+        assert "Jane Example" in result.answer and "Anna Muster" in result.answer, result.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("In welchem Gründungsjahr fing der Verein an?", [WHEN]),
+        ("What is the founding year of the network?", [WHEN]),
+        ("Was ist älter, der Verein oder die Agentur?", [WHEN]),
+        ("Welche Firmen sind älter als hundert Jahre?", []),
+    ],
+)
+def test_a_date_is_asked_by_its_noun_or_by_comparing_ages(question: str, kinds: list[str]) -> None:
+    assert kinds_asked(question) == kinds
