@@ -30,6 +30,7 @@ from assistant.question_kind import (
     WHERE,
     WHO,
     holds,
+    holds_office,
     kinds_asked,
     years_named,
 )
@@ -315,7 +316,7 @@ class Composer:
         parts = [(kind, topic) for kind in asked.kinds if kind in GAP_KINDS for topic in sorted(asked.topics)]
         for kind, topic in parts:
             mine = [(chunk, k) for chunk, k in quoted if len(asked.topics) < 2 or chunk.topic == topic]
-            if any(holds(kind, chunk.sentences[k]) for chunk, k in mine):
+            if any(self._holds(kind, chunk.sentences[k], asked) for chunk, k in mine):
                 continue
             found = self._holding(kind, replace(asked, topics=frozenset({topic})), query_vector, taken)
             # the best, and one more as good (a managing director and a board chair both lead)
@@ -345,7 +346,7 @@ class Composer:
         for chunk in chunks:
             for k, sentence in enumerate(chunk.sentences):
                 vector = self._vector(chunk, k)
-                if vector is None or not holds(kind, sentence):
+                if vector is None or not self._holds(kind, sentence, asked):
                     continue
                 if kind != WHO and not self.fit.names_own_term(asked, chunk, k):
                     continue
@@ -424,7 +425,13 @@ class Composer:
         return self._holds_asked(units[u].chunks[c], k, kind, asked)
 
     def _holds_asked(self, chunk: Chunk, k: int, kind: str, asked: Asked) -> bool:
-        return holds(kind, chunk.sentences[k]) and (kind == WHO or self.fit.names_own_term(asked, chunk, k))
+        sentence = chunk.sentences[k]
+        return self._holds(kind, sentence, asked) and (kind == WHO or self.fit.names_own_term(asked, chunk, k))
+
+    @staticmethod
+    def _holds(kind: str, sentence: str, asked: Asked) -> bool:
+        """`holds`, and for a who-question naming an office ("chair"), the sentence names that office."""
+        return holds(kind, sentence) and (kind != WHO or holds_office(asked.offices, sentence))
 
     def _kind_first(self, units: list[Unit], candidates: list[Candidate], first: Candidate, asked: Asked) -> Candidate:
         """For a who / when / how many question the best sentence holding that kind of fact opens the answer, when
@@ -476,10 +483,10 @@ class Composer:
         def answers(part: tuple[str, str], cand: Candidate) -> bool:
             what, value = part
             if what == "kind":
-                return holds(value, text(cand))
+                return self._holds(value, text(cand), asked)
             if what == "kind_of":
                 kind, name = value.split(" ", 1)
-                return holds(kind, text(cand)) and topic(cand) == name
+                return self._holds(kind, text(cand), asked) and topic(cand) == name
             return topic(cand) == value if what == "topic" else value in text(cand)
 
         named = list(dict.fromkeys(topics)) if len(set(topics)) >= 2 else []

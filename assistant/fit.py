@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from assistant.chunking import Chunk, sentence_id
 from assistant.index import LoadedIndex
 from assistant.lexical import STEMMER_NAMES, Tokenizer
-from assistant.question_kind import fit_of_kinds, without_asking
+from assistant.question_kind import fit_of_kinds, offices_named, without_asking
 from assistant.settings import Settings
 
 # Sentence openings that refer back to the sentence before ("Sie schafft Räume ...", "This opens ...").
@@ -43,6 +43,7 @@ class Asked:
     terms: dict[str, float]  # the question's stems -> weight (rarity among sentences)
     kinds: tuple[str, ...]  # kinds of fact asked for
     topics: frozenset[str]  # the organisations the question (or its conversation) is about
+    offices: tuple[str, ...] = ()  # particular offices asked about ("chair"): a who-question wants their holder
 
 
 class SentenceFit:
@@ -76,7 +77,8 @@ class SentenceFit:
         stems = Tokenizer(lang)(without_asking(question)) if lang in STEMMER_NAMES else []
         top = max(rarity.values(), default=1.0)
         terms = {stem: rarity.get(stem, top) for stem in stems}
-        return Asked(lang=lang, terms=terms, kinds=kinds, topics=topics - GENERAL_TOPICS)
+        offices = offices_named(question)
+        return Asked(lang=lang, terms=terms, kinds=kinds, topics=topics - GENERAL_TOPICS, offices=offices)
 
     def lexical(self, asked: Asked, chunk: Chunk, k: int) -> float:
         """Weighted share of the question's terms in the sentence, and at FIT_CONTEXT_SHARE in its chunk's context

@@ -27,6 +27,16 @@ ROLES = (
     r"managers?|coordinators?"
 )
 
+# offices that name one particular person of an organisation: a question naming one ("Wer ist Vorsitzender …?")
+# asks for the holder of that office, not for any person in a role (the managing director is not the chair)
+OFFICES = {
+    "chair": r"\w*vorsitz\w*|chair\w*|präsident\w*|presidents?",
+    "managing": r"\w*geschäftsführ\w*|managing directors?|ceo",
+    "founder": r"\w*gründer\w*|founders?|founded by",
+    "spokes": r"sprecher\w*|spokes\w*",
+    "coordinator": r"koordinator\w*|coordinators?",
+}
+
 # how each kind is asked; the first kinds win where two patterns overlap ("how can I" is a way, not a number).
 # "What does X do / focus on" asks for activities, which no single kind of fact is, so it is no definition.
 _ASKED: tuple[tuple[str, str], ...] = (
@@ -76,6 +86,7 @@ _LEADING = re.compile(
     r"(?<!\w)(?:leit\w*|führt|führen|spitze|steht vor|runs?|running|leads?|leading|heads?|chairs?|manag\w*|"
     r"in charge|at the top|at the helm|boss\w*)(?!\w)"
 )
+_OFFICE_RE = {office: re.compile(rf"(?<!\w)(?:{_folded(p)})(?!\w)") for office, p in OFFICES.items()}
 _ROLE_RE = re.compile(rf"(?<!\w)(?:{_folded(ROLES)})(?!\w)")
 # a question opening with a finite verb asks yes or no ("Gibt es …?", "Is the port …?")
 _YES_NO = re.compile(
@@ -144,6 +155,17 @@ def kinds_asked(question: str) -> list[str]:
         if kind not in kinds:
             kinds.append(kind)
     return kinds
+
+
+def offices_named(text: str) -> tuple[str, ...]:
+    """The particular offices a question or sentence names ("chair", "managing", …), in OFFICES' order."""
+    folded = normalize(text)
+    return tuple(office for office, pattern in _OFFICE_RE.items() if pattern.search(folded))
+
+
+def holds_office(offices: Sequence[str], sentence: str) -> bool:
+    """Whether a sentence names one of the offices asked about (any person in a role, when none is asked)."""
+    return not offices or bool(set(offices) & set(offices_named(sentence)))
 
 
 def without_asking(question: str) -> str:

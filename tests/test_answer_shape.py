@@ -87,6 +87,7 @@ FOOD = {
         The food cluster runs workshops on alternative proteins and packaging.
         Around 80 companies belong to the food cluster.
         The food cluster is meant to make the region's food production more sustainable.
+        The chair of the FCV board is Eva Beispiel.
         <!-- src: 1 -->
         """,
     "de": """
@@ -97,6 +98,7 @@ FOOD = {
         Das Food-Cluster veranstaltet Workshops zu alternativen Proteinen und Verpackungen.
         Rund 80 Unternehmen gehören zum Food-Cluster.
         Das Food-Cluster soll die Lebensmittelproduktion der Region nachhaltiger machen.
+        Vorsitzende des FCV ist Eva Beispiel.
         <!-- src: 1 -->
         """,
 }
@@ -338,3 +340,19 @@ def test_each_organisation_of_a_two_part_question_gets_the_kind_asked(assistant:
 )
 def test_a_date_is_asked_by_its_noun_or_by_comparing_ages(question: str, kinds: list[str]) -> None:
     assert kinds_asked(question) == kinds
+
+
+@pytest.mark.parametrize(
+    ("question", "person", "not_first"),
+    [
+        ("who is chair at the food cluster", "Eva Beispiel", "Max Sample"),
+        ("wer ist vorsitzende vom food-cluster", "Eva Beispiel", "Max Sample"),
+        ("Who is the managing director of the food cluster?", "Max Sample", "Eva Beispiel"),
+    ],
+)
+def test_a_question_naming_an_office_gets_the_holder_of_that_office(
+    assistant: Assistant, question: str, person: str, not_first: str
+) -> None:
+    """The managing director is not the chair: an office named in the question decides which person comes first."""
+    first = first_sentence(assistant.ask(question).answer)
+    assert person in first and not_first not in first, first
