@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 from lingua import Language, LanguageDetectorBuilder
@@ -175,3 +176,22 @@ def ui_language(value: str | None, default: str = "de") -> str:
         if code in ("de", "en"):
             return code
     return default
+
+
+def vocabulary_vote(text: str, words_by_lang: Mapping[str, frozenset[str]], margin: int = 2) -> str | None:
+    """'de' or 'en' by the words of the corpus's own documents: a word its English documents use and its German
+    ones do not ("aircraft", "hiring" beside a company name) counts for English, and the other way round. For
+    questions whose grammar and lingua leave the language open, mostly names and nouns."""
+    de, en = words_by_lang.get("de", frozenset()), words_by_lang.get("en", frozenset())
+    words = [w for w in _words(text) if len(w) >= 2]
+    votes = {"de": sum(w in de and w not in en for w in words), "en": sum(w in en and w not in de for w in words)}
+    if votes["de"] >= votes["en"] + margin:
+        return "de"
+    if votes["en"] >= votes["de"] + margin:
+        return "en"
+    return None
+
+
+def word_set(texts: Iterable[str]) -> frozenset[str]:
+    """The lower-cased words of some texts, as `vocabulary_vote` counts them."""
+    return frozenset(w for text in texts for w in _words(text))

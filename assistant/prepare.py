@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from assistant import messages
 from assistant.input_policy import clean_question, has_word
-from assistant.language import FUNCTION_WORDS, detect_language, is_other_language
+from assistant.language import FUNCTION_WORDS, detect_language, is_other_language, vocabulary_vote
 from assistant.lexical import normalize
 from assistant.replies import fixed_reply
 from assistant.scope import ANSWER_FORM, GENERIC_GROUPS, Vocabulary
@@ -57,10 +57,17 @@ def _asks_for_form_only(part: str) -> bool:
 class Preparer:
     """Builds the Turn from what the user sent."""
 
-    def __init__(self, settings: Settings, smalltalk: SmallTalkPatterns, vocabulary: Vocabulary) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        smalltalk: SmallTalkPatterns,
+        vocabulary: Vocabulary,
+        words_by_lang: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
         self.settings = settings
         self.smalltalk = smalltalk
         self.vocabulary = vocabulary
+        self.words_by_lang = words_by_lang or {}
 
     def __call__(
         self,
@@ -108,7 +115,7 @@ class Preparer:
         if requested in ("de", "en"):
             return requested
         for text in (question, *reversed(history)):
-            lang = detect_language(text)
+            lang = detect_language(text) or vocabulary_vote(text, self.words_by_lang)
             if lang:
                 return lang
         return fallback if fallback in ("de", "en") else self.settings.default_language

@@ -38,7 +38,7 @@ from assistant.index import (
     reset_index,
     update_index,
 )
-from assistant.language import warm_up
+from assistant.language import warm_up, word_set
 from assistant.llm import EventLoopThread, GenerationFailed, Generator, make_chat_model, renumbered
 from assistant.places import places_by_topic
 from assistant.prepare import Preparer
@@ -89,7 +89,8 @@ class Assistant:
         self.vocabulary = Vocabulary(itertools.chain(passages, glossary_terms))
         self.glossary = glossary.knowing(self.vocabulary.is_word)
         examples = OutOfScopeExamples.from_file(s.corpus_dir / "out_of_scope.yaml", self.embedder.embed_query_vector)
-        self.prepare = Preparer(s, load_smalltalk(messages.PROMPTS_DIR / "smalltalk.yaml"), self.vocabulary)
+        lang_words = {lang: word_set(c.text for c in self.index.chunks if c.lang == lang) for lang in ("de", "en")}
+        self.prepare = Preparer(s, load_smalltalk(messages.PROMPTS_DIR / "smalltalk.yaml"), self.vocabulary, lang_words)
         self.understand = Understander(s, self.glossary, self.vocabulary, self.embedder)
         self.retrieve = Retrieve(self.retriever)
         places = places_by_topic(((c.topic, c.text) for c in self.index.chunks), is_word=self.vocabulary.is_word)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.language import detect_language, is_other_language
+from assistant.language import detect_language, is_other_language, vocabulary_vote
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,16 @@ def test_german_and_english_questions(question: str, lang: str) -> None:
 )
 def test_other_languages_are_recognised(question: str) -> None:
     assert is_other_language(question)
+
+
+def test_words_only_one_languages_documents_use_decide_what_grammar_and_lingua_leave_open() -> None:
+    words = {"de": frozenset({"mitglieder", "hafen", "hamburg"}), "en": frozenset({"members", "is", "now", "hamburg"})}
+    assert vocabulary_vote("Is Hamburg Invest open now?", words) == "en"
+    assert vocabulary_vote("Hafen Hamburg Mitglieder", words) == "de"
+    assert vocabulary_vote("Hamburg members", words) is None  # one word is too little to overrule the page's language
+
+
+def test_a_question_of_names_and_a_few_english_words_is_answered_in_english(assistant) -> None:
+    question = "Is Hamburg Invest Innovationsagentur open now?"
+    assert detect_language(question) is None  # neither its grammar nor lingua tells
+    assert assistant.ask(question, fallback_language="de").language == "en"
