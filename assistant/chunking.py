@@ -83,16 +83,19 @@ def _item_text(tokens: list[Token], start: int) -> tuple[str, int]:
     """Text of the list item opening at `start` (nested content flattened), and the index after it."""
     depth, i = 0, start
     parts: list[str] = []
+    number = ""  # "- 27. November 2024: …" parses as a list numbered from 27 inside the item: keep its "27."
     while i < len(tokens):
         tok = tokens[i]
         if tok.type == "list_item_open":
             depth += 1
+            number = f"{tok.info}{tok.markup} " if depth > 1 and tok.info.isdigit() else ""
         elif tok.type == "list_item_close":
             depth -= 1
             if depth == 0:
                 return "; ".join(p for p in parts if p), i + 1
         elif tok.type == "inline":
-            parts.append(plain_text(tok.content))
+            parts.append(number + plain_text(tok.content))
+            number = ""
         i += 1
     return "; ".join(p for p in parts if p), i
 

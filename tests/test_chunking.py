@@ -123,3 +123,14 @@ def test_citation_marks_go_before_a_full_stop_but_after_an_abbreviation() -> Non
         "Den Verein trägt die Logistik-Initiative Hamburg e.V. [2] Der Hafen ist groß [2]."
     )
     assert cite("Sie kam aus Hamburg. Wirklich?", 1) == "Sie kam aus Hamburg [1]. Wirklich [1]?"
+
+
+def test_a_list_item_opening_with_a_day_keeps_it(tmp_path: Path) -> None:
+    """'- 27. November 2024: …' is Markdown for a list numbered from 27 inside the item; the day is part of the text."""
+    body = "## Steps\n\nThe steps:\n\n- 27. November 2024: The cluster held its opening event.\n- 2025: It grew.\n"
+    body += "<!-- src: 1 -->\n"
+    doc, errors = load_document(write_doc(tmp_path, "en", "steps", body))
+    assert doc is not None, errors
+    chunks = chunk_document(doc)
+    items = [c.text for c in chunks if c.kind == "list_item"]
+    assert items == ["27. November 2024: The cluster held its opening event.", "2025: It grew."]
