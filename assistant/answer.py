@@ -561,6 +561,8 @@ class Composer:
         """Select a unit's sentences within the margin of its best that repeat nothing chosen; the new count."""
         s = self.settings
         margin = s.list_margin if whole_list else s.sentence_margin
+        if whole_list:  # the items are measured against the best item: a lead-in naming the question sets no bar
+            best = max((score for score, c, _, _ in rows if unit.chunks[c].kind != "lead"), default=best)
         own: list[np.ndarray] = []
         for score, c, k, vector in rows:
             if score < best - margin:
@@ -678,8 +680,8 @@ class Composer:
                 if previous == (u, c):  # a further sentence of the same item
                     lines[-1] += " " + sentence
                 else:
-                    if not lines or not lines[-1].startswith("- "):
-                        lines.append("")  # a list begins a block of its own
+                    if lines and not lines[-1].startswith("- ") and not lines[-1].endswith(":"):
+                        lines.append("")  # a list begins a block of its own, unless its lead-in opens it
                     lines.append(f"- {sentence}")
             elif previous is not None and previous[0] == u and not lines[-1].startswith("- "):
                 lines[-1] += " " + sentence
