@@ -65,7 +65,7 @@ def test_greetings_and_thanks_are_peeled_off_a_question(message: str, core: str)
     ("message", "core"),
     [
         ("Wer fördert das Food-Cluster? Bitte ganz kurz.", "Wer fördert das Food-Cluster?"),
-        ("In simple words: what is a cluster bridge?", "what is a cluster bridge?"),
+        ("In simple words: what does a cluster bridge fund?", "what does a cluster bridge fund?"),
         ("What does the port authority do? Bullet points, please.", "What does the port authority do?"),
         ("Fass dich kurz: Wo sitzt Hamburg Aviation?", "Wo sitzt Hamburg Aviation?"),
         ("Erkläre mir, was ein Cluster ist.", "Erkläre mir, was ein Cluster ist."),  # the request is the question
