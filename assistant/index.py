@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 SENTENCE_PAGE = 20000  # sentence vectors loaded per request to Chroma
-CHUNKER_VERSION = 6  # bump when chunking, sentence splitting or BM25 tokens change: the index is updated on start
+CHUNKER_VERSION = 7  # bump when chunking, sentence splitting or BM25 tokens change: the index is updated on start
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.json"
 BM25_DIR = "bm25"
