@@ -70,6 +70,7 @@ LABEL_WORDS = 6
 
 
 def holds_any(kinds: Sequence[str], text: str) -> bool:
+    """Whether a text holds a fact of any of the kinds."""
     return any(holds(kind, text) for kind in kinds)
 
 
@@ -490,9 +491,10 @@ class Composer:
             return topic(cand) == value if what == "topic" else value in text(cand)
 
         named = list(dict.fromkeys(topics)) if len(set(topics)) >= 2 else []
-        parts = [("kind", kind) for kind in asked.kinds if kind in GAP_KINDS or len(asked.kinds) >= 2]
+        kinds = [kind for kind in asked.kinds if kind in GAP_KINDS or len(asked.kinds) >= 2]
         # with two organisations named, a person, date or number is asked of each of them
-        parts = [("kind_of", f"{kind} {name}") for _, kind in parts if kind in GAP_KINDS for name in named] or parts
+        parts = [("kind_of", f"{kind} {name}") for kind in kinds if kind in GAP_KINDS for name in named]
+        parts += [("kind", kind) for kind in kinds if not (named and kind in GAP_KINDS)]
         parts += [("topic", name) for name in named]
         parts += [("year", year) for year in years]
         gaps = []

@@ -356,3 +356,8 @@ def test_a_question_naming_an_office_gets_the_holder_of_that_office(
     """The managing director is not the chair: an office named in the question decides which person comes first."""
     first = first_sentence(assistant.ask(question).answer)
     assert person in first and not_first not in first, first
+
+
+def test_two_organisations_and_two_kinds_get_every_part(assistant: Assistant) -> None:
+    result = assistant.ask("Who is in charge of the food cluster, and where is the aviation cluster's office?")
+    assert "Max Sample" in result.answer and "Finkenwerder" in result.answer, result.answer
