@@ -313,13 +313,16 @@ class Composer:
         quoted = [(units[u].chunks[c], k) for u in used for _, c, k, _ in scored[u]]
         taken = {chunk.id for u in used for chunk in units[u].chunks}
         unit_of = {chunk.id: u for u, unit in enumerate(units) for chunk in unit.chunks if len(unit.chunks) == 1}
-        # each organisation asked about gets the kind asked ("Wann wurden X und Y gegründet?" needs two dates)
-        parts = [(kind, topic) for kind in asked.kinds if kind in GAP_KINDS for topic in sorted(asked.topics)]
+        # one kind asked of several organisations is asked of each ("Wann wurden X und Y gegründet?" needs two dates)
+        gap_kinds = [kind for kind in asked.kinds if kind in GAP_KINDS]
+        each = sorted(asked.topics) if len(gap_kinds) == 1 else [None]
+        parts = [(kind, topic) for kind in gap_kinds for topic in each]
         for kind, topic in parts:
-            mine = [(chunk, k) for chunk, k in quoted if len(asked.topics) < 2 or chunk.topic == topic]
+            mine = [(chunk, k) for chunk, k in quoted if topic is None or len(asked.topics) < 2 or chunk.topic == topic]
             if any(self._holds(kind, chunk.sentences[k], asked) for chunk, k in mine):
                 continue
-            found = self._holding(kind, replace(asked, topics=frozenset({topic})), query_vector, taken)
+            of = asked if topic is None else replace(asked, topics=frozenset({topic}))
+            found = self._holding(kind, of, query_vector, taken)
             # the best, and one more as good (a managing director and a board chair both lead)
             for fit, chunk, k, vector in found[:LOOKED_UP]:
                 if fit < found[0][0] - self.settings.answer_margin:
@@ -492,9 +495,11 @@ class Composer:
 
         named = list(dict.fromkeys(topics)) if len(set(topics)) >= 2 else []
         kinds = [kind for kind in asked.kinds if kind in GAP_KINDS or len(asked.kinds) >= 2]
-        # with two organisations named, a person, date or number is asked of each of them
-        parts = [("kind_of", f"{kind} {name}") for kind in kinds if kind in GAP_KINDS for name in named]
-        parts += [("kind", kind) for kind in kinds if not (named and kind in GAP_KINDS)]
+        # one person, date or number asked of two organisations ("Wann wurden X und Y gegründet?") is asked of each;
+        # with two kinds asked, each kind may be about one of them only
+        of_each = [name for name in named if name not in GENERAL_TOPICS] if len(kinds) == 1 else []
+        parts = [("kind_of", f"{kind} {name}") for kind in kinds if kind in GAP_KINDS for name in of_each]
+        parts += [("kind", kind) for kind in kinds if not (of_each and kind in GAP_KINDS)]
         parts += [("topic", name) for name in named]
         parts += [("year", year) for year in years]
         gaps = []

@@ -48,6 +48,8 @@ def without_form_requests(question: str) -> str:
 
 
 def _asks_for_form_only(part: str) -> bool:
+    if part.rstrip().endswith("?"):  # "Ist es einfach?" is a question of its own
+        return False
     tokens = [t for t in re.findall(r"\w+", normalize(part)) if not t.isdigit()]
     rest = [t for t in tokens if t not in ANSWER_FORM and t not in _LIGHT and t not in FUNCTION_WORDS]
     asks = any(t in _ASKING for t in tokens)

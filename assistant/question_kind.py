@@ -32,7 +32,6 @@ ROLES = (
 OFFICES = {
     "chair": r"\w*vorsitz\w*|chair\w*|präsident\w*|presidents?",
     "managing": r"\w*geschäftsführ\w*|managing directors?|ceo",
-    "founder": r"\w*gründer\w*|founders?|founded by",
     "spokes": r"sprecher\w*|spokes\w*",
     "coordinator": r"koordinator\w*|coordinators?",
 }
@@ -49,8 +48,11 @@ _ASKED: tuple[tuple[str, str], ...] = (
     (
         WHEN,
         # a date asked by comparing ages ("Was ist älter, X oder Y?") or by its noun ("das Gründungsjahr")
-        r"(?:was|wer|welche[rs]?) (?:ist|sind|war|waren) (?:\w+ ){0,2}(?:älter|jünger)"
-        r"|(?:what|which|who) (?:is|was|are|were) (?:\w+ ){0,3}(?:older|newer|younger|founding (?:year|date))"
+        r"(?:was|wer|welche[rsmn]?)(?: \w+){0,2} (?:ist|sind|war|waren) (?:\w+ ){0,2}(?:älter|jünger)"
+        r"(?! als (?:\d|\w+ jahre))"
+        r"|(?:what|which)(?: \w+){0,2} (?:is|was|are|were) (?:\w+ ){0,3}(?:older|newer|founding (?:year|date))"
+        r"(?! than (?:\d|\w+ years))"
+        r"|wie alt|how old"
         r"|wann|in welchem jahr|welches jahr|seit welchem|when|what year|which year|how long ago"
         r"|gründungsjahr\w*|gründungsdatum|jahreszahl|datum|founding (?:year|date)|year (?:it was |of )?found\w*",
     ),
@@ -60,7 +62,7 @@ _ASKED: tuple[tuple[str, str], ...] = (
     (
         ACTIVITY,
         r"womit|woran|worüber|was (macht|machen|tut|tun)\b|what (does|do|did) [^?]{0,60}\b(do|focus|work|deal|research)"
-        r"|what [^?]{0,60}\b(focus|work|working) on",
+        r"|what (?:(?! that | who | which | die | der | das )[^?]){0,60}\b(focus|work|working) on",
     ),
     (
         PURPOSE,

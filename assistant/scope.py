@@ -61,6 +61,11 @@ GENERIC = frozenset(word for group in GENERIC_GROUPS.values() for word in group.
 ANSWER_FORM = frozenset(GENERIC_GROUPS["how to answer: form and length"].split())
 
 
+# a cluster's partners and cooperations abroad belong to the cluster: a place named with them is no other region's
+PARTNERSHIP = re.compile(
+    r"(?<!\w)(?:partner\w*|kooperation\w*|kooperier\w*|cooperat\w*|collaborat\w*|zusammen\w*|together|"
+    r"works? with|working with|arbeite[nt]? mit)(?!\w)"
+)
 NAME_WEIGHT = 3
 # Bounds on the work one question may cause (a question of 2,000 random letters took seconds):
 MAX_WORD_CHARS = 40  # longer "words" are no dictionary words; they are not split or spelled against the corpus
@@ -213,6 +218,7 @@ class ScopeGate:
         self.vocabulary = vocabulary
         self.examples = examples
         self.places_by_topic = places_by_topic or {}
+        self.corpus_places = frozenset().union(*self.places_by_topic.values())
 
     def __call__(self, turn: Turn) -> Turn:
         s, query, found = self.settings, turn.query, turn.found
@@ -247,5 +253,14 @@ class ScopeGate:
         if query is None or not query.other_places or "hamburg" in normalize(turn.question):
             return None
         named = [t for t in (query.topics or query.carried) if t != "policy"]
+        if not named:
+            return query.other_places[0]
+        if PARTNERSHIP.search(normalize(turn.question)):  # "Hat das Luftfahrtcluster Partner in Frankreich?"
+            return None
         connected = frozenset().union(*(self.places_by_topic.get(t, frozenset()) for t in named))
-        return next((place for place in query.other_places if place not in connected), None)
+        return next((p for p in query.other_places if p not in connected and not self._word_not_place(p)), None)
+
+    def _word_not_place(self, name: str) -> bool:
+        """A gazetteer name that the corpus uses as a word and never as a place: beside a cluster it is that word
+        ("Was tut das Food-Cluster für gesundes Essen?")."""
+        return name not in self.corpus_places and self.vocabulary.is_word(normalize(name))

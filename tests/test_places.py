@@ -54,3 +54,9 @@ def test_a_sector_named_with_another_region_is_that_regions_cluster(assistant: A
     assert not kiel.refused and "Kiel" in kiel.answer
     carried = assistant.ask("And in Munich?", ["Who leads the aviation cluster?"])
     assert carried.refused and "Munich" in carried.answer
+
+
+def test_a_clusters_partners_abroad_are_the_clusters_own(assistant: Assistant) -> None:
+    """Partners and cooperations of one of Hamburg's clusters elsewhere are asked about Hamburg's cluster."""
+    result = assistant.ask("Does the aviation cluster cooperate with partners in Canada?")
+    assert not result.refused, result.answer

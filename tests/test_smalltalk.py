@@ -71,6 +71,7 @@ def test_greetings_and_thanks_are_peeled_off_a_question(message: str, core: str)
         ("Erkläre mir, was ein Cluster ist.", "Erkläre mir, was ein Cluster ist."),  # the request is the question
         ("Please keep it short.", "Please keep it short."),  # nothing else left: unchanged
         ("Warum kurz? Wann kam das Cluster?", "Warum kurz? Wann kam das Cluster?"),  # a question, not a request
+        ("Wie tritt man bei? Ist es einfach?", "Wie tritt man bei? Ist es einfach?"),  # a yes/no question of its own
     ],
 )
 def test_requests_about_the_answers_form_are_peeled_off_a_question(message: str, core: str) -> None:
