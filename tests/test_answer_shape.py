@@ -301,6 +301,12 @@ def test_a_list_item_that_answers_opens_the_answer_without_the_lists_lead_in(
     assert fact in first_sentence(answer) and answer.startswith("2019–2022:"), answer
 
 
+def test_a_list_item_answering_a_question_for_no_fact_kind_stands_alone_too(assistant: Assistant) -> None:
+    """Without a person, date or number asked, the lone item still needs no lead-in above it."""
+    answer = assistant.ask("Tell me about the city's grant for quieter ship propellers.").answer
+    assert answer.startswith("2019–2022:"), answer
+
+
 @pytest.mark.parametrize(
     ("question", "fact"),
     [
