@@ -348,11 +348,9 @@ class Composer:
         found = []
         chunks = (c for t in sorted(asked.topics) for c in self.by_topic.get((t, asked.lang), []) if c.id not in taken)
         for chunk in chunks:
-            for k, sentence in enumerate(chunk.sentences):
+            for k in range(len(chunk.sentences)):
                 vector = self._vector(chunk, k)
-                if vector is None or not self._holds(kind, sentence, asked):
-                    continue
-                if kind != WHO and not self.fit.names_own_term(asked, chunk, k):
+                if vector is None or not self._answers_kind(chunk, k, kind, asked):
                     continue
                 found.append((self.fit.score(asked, chunk, k, float(vector @ query_vector)), chunk, k, vector))
         found.sort(key=lambda row: -row[0])
@@ -421,14 +419,10 @@ class Composer:
         gaps = self._cover_parts(units, candidates, chosen, asked, topics, years)
         return self._reading_order(units, [cand.item for cand in chosen]), gaps
 
-    def _answers_kind(self, units: list[Unit], cand: Candidate, kind: str, asked: Asked) -> bool:
+    def _answers_kind(self, chunk: Chunk, k: int, kind: str, asked: Asked) -> bool:
         """Whether a sentence holds the kind of fact asked about what was asked: a person in a role, or a date or
         number beside a term of the question that its heading does not name (the members counted, the event
         dated), so that "two parts" does not answer "how many members"."""
-        u, c, k = cand.item
-        return self._holds_asked(units[u].chunks[c], k, kind, asked)
-
-    def _holds_asked(self, chunk: Chunk, k: int, kind: str, asked: Asked) -> bool:
         sentence = chunk.sentences[k]
         return self._holds(kind, sentence, asked) and (kind == WHO or self.fit.names_own_term(asked, chunk, k))
 
@@ -441,12 +435,12 @@ class Composer:
         """For a who / when / how many question the best sentence holding that kind of fact opens the answer, when
         it fits within KIND_FIRST_MARGIN of the best: a reader asking for a person looks for the name first."""
         kind = next((kind for kind in asked.kinds if kind in GAP_KINDS), None)
-        if kind is None or self._answers_kind(units, first, kind, asked):
+        if kind is None or self._answers_kind(self._chunk(units, first.item), first.item[2], kind, asked):
             return first
         for cand in candidates:  # best first
             if cand.fit < first.fit - self.settings.kind_first_margin:
                 break
-            if self._answers_kind(units, cand, kind, asked):
+            if self._answers_kind(self._chunk(units, cand.item), cand.item[2], kind, asked):
                 return cand
         return first
 
