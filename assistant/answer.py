@@ -26,6 +26,7 @@ from assistant.question_kind import (
     ACTIVITY,
     HOW_MANY,
     HOW_TO,
+    MONEY,
     WHEN,
     WHERE,
     WHO,
@@ -60,8 +61,8 @@ ENUMERATION = re.compile(
 
 # kinds whose absence from every quoted sentence is said ("Ein Datum dazu nennen die Quellen nicht."): their
 # facts are recognised reliably (a role, a year, a number); a place or a way is recognised too loosely for that
-GAP_KINDS = (WHO, WHEN, HOW_MANY)
-FACT_KINDS = frozenset({WHO, WHEN, HOW_MANY, WHERE, HOW_TO})
+GAP_KINDS = (WHO, WHEN, MONEY, HOW_MANY)
+FACT_KINDS = frozenset({WHO, WHEN, MONEY, HOW_MANY, WHERE, HOW_TO})
 Item = tuple[int, int, int]  # (unit, chunk, sentence)
 LOOKED_UP = 2  # sentences of a kind looked up in an organisation's passages
 LABELLED_LIST = 3  # a list this long answers with its labels; shorter ones are quoted whole

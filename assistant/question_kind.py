@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from assistant.lexical import normalize
 
 WHO, WHEN, HOW_MANY, WHERE, HOW_TO, WHAT_IS, YES_NO = "who", "when", "how_many", "where", "how_to", "what_is", "yes_no"
+MONEY = "money"  # how much money: a number alone (staff, members) does not answer it, an amount in euros does
 ACTIVITY = "activity"  # what an organisation does or works on: answered by the list of what it does
 PURPOSE = "purpose"  # why, what for, the goal of something: answered by a sentence stating an aim
-KINDS = (WHO, WHEN, HOW_MANY, WHERE, HOW_TO, WHAT_IS, ACTIVITY, PURPOSE, YES_NO)
+KINDS = (WHO, WHEN, MONEY, HOW_MANY, WHERE, HOW_TO, WHAT_IS, ACTIVITY, PURPOSE, YES_NO)
 
 # the roles through which people are named in an organisation (the answer to "who leads / runs / heads ...")
 ROLES = (
@@ -35,6 +36,13 @@ OFFICES = {
     "spokes": r"sprecher\w*|spokes\w*",
     "coordinator": r"koordinator\w*|coordinators?",
 }
+
+# nouns and verbs of an amount of money; "Förderung" in its sense of a sum, not "Förderverein" or "Fördermitglied"
+_MONEY_NOUNS = (
+    r"geld\w*|euros?|zuschuss\w*|zuschüsse\w*|förderung|fördersumme\w*|fördermittel\w*|fördergeld\w*|"
+    r"förderbetrag\w*|umsatz\w*|umsätze|budget\w*|kost\w*|mittel|etat|money|funding|funds?|grants?|turnover|"
+    r"revenues?|budgets?|costs?|subsid\w*|invested|spent|spend"
+)
 
 # how each kind is asked; the first kinds win where two patterns overlap ("how can I" is a way, not a number).
 # "What does X do / focus on" asks for activities, which no single kind of fact is, so it is no definition.
@@ -57,6 +65,11 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|gründungsjahr\w*|gründungsdatum|jahreszahl|datum|founding (?:year|date)|year (?:it was |of )?found\w*",
     ),
     (WHO, r"wer|wem|wen|wessen|who|whom|whose"),
+    # an amount asked for beside a noun of money ("Wie viel Zuschuss …?", "How much funding …?"), or in euros
+    (
+        MONEY,
+        rf"(?:wie ?viel\w*|wie hoch|how much|how high)(?: \S+){{0,6}}? (?:{_MONEY_NOUNS})|in euros?|was kostet\w*",
+    ),
     (HOW_MANY, r"wie ?viele?|wieviel\w*|anzahl|wie groß|how many|how much|number of|how (big|large)"),
     (WHERE, r"wo|woher|wohin|where|in welche[rm] (stadt|ort|stadtteil|bezirk)|in which (city|district|part)"),
     (
@@ -123,9 +136,15 @@ _AIMS = (
 )
 _DEFINES = r"ist|sind|war|waren|bezeichnet|bedeutet|heißt|steht für|is|are|was|were|means|refers to|stands for"
 
+_AMOUNT = (
+    rf"(?:\d[\d.,]*|{_NUMBER_WORDS})\s*(?:(?:millionen|million|millions|milliarden|billion|billions|mio|mrd)\.?\s*)?"
+    r"(?:euros?|eur|€)"
+)
+
 _HOLDS = {
     WHO: _ROLE_RE,
     WHEN: re.compile(rf"{_YEAR}|(?<!\w)(?:{_MONTHS})(?!\w)"),
+    MONEY: re.compile(rf"(?<!\w)(?:{_folded(_AMOUNT)})(?!\w)|(?:€|(?<!\w)eur)\s?\d"),
     HOW_MANY: re.compile(rf"(?<![\w.,])\d[\d.,]*(?![\w])|(?<!\w)(?:{_folded(_NUMBER_WORDS)})(?!\w)|\d+\s?%"),
     WHERE: re.compile(rf"(?<!\w)(?:{_folded(_PLACE)})(?!\w)"),
     HOW_TO: re.compile(rf"(?<!\w)(?:{_WAY})(?!\w)"),

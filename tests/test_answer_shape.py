@@ -14,6 +14,7 @@ from assistant.question_kind import (
     ACTIVITY,
     HOW_MANY,
     HOW_TO,
+    MONEY,
     PURPOSE,
     WHAT_IS,
     WHEN,
@@ -86,6 +87,7 @@ FOOD = {
         Max Sample heads the food cluster as its managing director.
         The food cluster runs workshops on alternative proteins and packaging.
         Around 80 companies belong to the food cluster.
+        The city gives the food cluster 400,000 euros each year.
         The food cluster is meant to make the region's food production more sustainable.
         The chair of the FCV board is Eva Beispiel.
         <!-- src: 1 -->
@@ -97,6 +99,7 @@ FOOD = {
         Max Sample leitet das Food-Cluster als Geschäftsführer.
         Das Food-Cluster veranstaltet Workshops zu alternativen Proteinen und Verpackungen.
         Rund 80 Unternehmen gehören zum Food-Cluster.
+        Die Stadt gibt dem Food-Cluster jedes Jahr 400.000 Euro.
         Das Food-Cluster soll die Lebensmittelproduktion der Region nachhaltiger machen.
         Vorsitzende des FCV ist Eva Beispiel.
         <!-- src: 1 -->
@@ -215,6 +218,23 @@ def test_question_kinds_and_the_facts_that_answer_them() -> None:
     assert holds(HOW_MANY, "Rund 300 Unternehmen.") and not holds(HOW_MANY, "Gegründet 2011.")
     assert holds(WHEN, "Gegründet 2011.") and not holds(WHEN, "Rund 300 Unternehmen.")
     assert holds(WHO, "Sie ist Geschäftsführerin.") and not holds(WHO, "Das Büro ist in Altona.")
+
+
+def test_a_question_for_money_wants_an_amount_of_money_not_any_number(assistant: Assistant) -> None:
+    assert (
+        kinds_asked("Wie viel Fördergeld bekommt die Agentur?") == kinds_asked("How much funding is there?") == [MONEY]
+    )
+    assert kinds_asked("Wie viele Fördermitglieder hat der Verein?") == [HOW_MANY]  # members, not money
+    assert holds(MONEY, "bis zu 200.000 Euro") and holds(MONEY, "65 million euros") and not holds(MONEY, "80 firms")
+    for question in (
+        "How much money do the companies of the food cluster get?",
+        "Wie viel Geld bekommt das Food-Cluster?",
+    ):
+        result = assistant.ask(question)
+        assert "400" in first_sentence(result.answer), result.answer
+    # the aviation cluster's sources count its companies, but name no sum: the answer says so
+    result = assistant.ask("Wie viel Umsatz macht das Luftfahrtcluster?")
+    assert text("de", "gap_money") in result.notes, (result.answer, result.notes)
 
 
 def test_a_two_part_question_gets_both_parts_answered(assistant: Assistant) -> None:
