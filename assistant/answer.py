@@ -210,6 +210,13 @@ class Composer:
         asked = self.fit.asked(
             query.searchable, turn.lang, tuple(kinds_asked(turn.question)), frozenset(query.search_topics)
         )
+        parts = [
+            (
+                self.fit.asked(part.text, turn.lang, tuple(kinds_asked(part.text)), frozenset(part.topics)),
+                part.vector,
+            )
+            for part in query.parts
+        ]
         return self.compose(
             query.sentence_vector,
             found.passages,
@@ -219,6 +226,7 @@ class Composer:
             defined=turn.defined,
             asked=asked,
             years=years_named(turn.question),
+            parts=parts,
         )
 
     def compose(
@@ -231,6 +239,7 @@ class Composer:
         defined: Sequence[str] = (),
         asked: Asked | None = None,
         years: Sequence[str] = (),
+        parts: Sequence[tuple[Asked, np.ndarray]] = (),
     ) -> Composition:
         """The answer first, then "more on this": both quoted from the best sentences of the best passages.
 
@@ -238,7 +247,8 @@ class Composer:
         that fit the question best (`asked`: its terms, the kind of fact it asks for, the organisation it is
         about) form the short answer, and the rest goes to `more`. With two or more `topics` each is answered
         from its best passage; with `defined` ("(mcn") the sentence spelling the abbreviation out comes first;
-        an enumeration keeps its whole list in the answer.
+        an enumeration keeps its whole list in the answer; a question asking several things (`parts`, each with
+        its own terms and vector) opens with the best sentence for each, in the order it asks them.
         """
         asked = asked or Asked(lang=lang, terms={}, kinds=(), topics=frozenset())
         units = self._units(passages, lang, pool=max(8, self.settings.max_citations * 2))
@@ -248,7 +258,7 @@ class Composer:
             return Composition(answer="", citations=[], best_sentence=0.0)
         used, spelled = self._select(units, scored, bests, enumeration, topics, defined)
         self._look_up_kinds(units, scored, used, asked, query_vector)
-        main, gaps = self._lead(units, scored, used, asked, enumeration, topics, spelled, years)
+        main, gaps = self._lead(units, scored, used, asked, enumeration, topics, spelled, years, parts)
         notes = [messages.text(lang, f"gap_{kind}") for kind in gaps if kind in GAP_KINDS]
         notes += [messages.text(lang, "gap_year", year=gap) for gap in gaps if gap.isdigit()]
         # an answer about one organisation says nothing about another, in its "more on this" either
@@ -379,6 +389,7 @@ class Composer:
         topics: Sequence[str],
         spelled: Item | None,
         years: Sequence[str],
+        parts: Sequence[tuple[Asked, np.ndarray]] = (),
     ) -> tuple[list[Item], list[str]]:
         """The answer's own sentences, in reading order, and what of the question they leave unanswered.
 
@@ -417,8 +428,40 @@ class Composer:
                 continue
             chosen.append(cand)
             extra_words += cand.words
+        # the best sentence for the whole question first; then the best for each thing it asks, in the order asked
+        heads = [first] + [
+            h for h in self._part_heads(units, candidates, parts) if not self._repeats(h, [first], units)
+        ]
+        if len(heads) > 1:
+            chosen = heads + [cand for cand in chosen if cand not in heads and not self._repeats(cand, heads, units)]
+            chosen = chosen[: max(len(heads), s.answer_sentences)]
         gaps = self._cover_parts(units, candidates, chosen, asked, topics, years)
-        return self._reading_order(units, [cand.item for cand in chosen]), gaps
+        return self._reading_order(units, [cand.item for cand in chosen], fixed=len(heads)), gaps
+
+    def _part_heads(
+        self, units: list[Unit], candidates: list[Candidate], parts: Sequence[tuple[Asked, np.ndarray]]
+    ) -> list[Candidate]:
+        """The sentence answering each part of a question asking several things, in the order of the parts: the
+        best by the part's own fit (its terms, kinds and clusters, its vector), with the kind it asks first."""
+        heads: list[Candidate] = []
+        for part_asked, vector in parts:
+            rescored = [
+                Candidate(
+                    self.fit.score(part_asked, self._chunk(units, c.item), c.item[2], float(c.vector @ vector)),
+                    c.item,
+                    c.vector,
+                    c.words,
+                )
+                for c in candidates
+            ]
+            rescored.sort(key=lambda cand: -cand.fit)
+            if not rescored:
+                continue
+            best = self._kind_first(units, rescored, rescored[0], part_asked)
+            original = next(c for c in candidates if c.item == best.item)
+            if original not in heads and not self._repeats(original, heads, units):
+                heads.append(original)
+        return heads if len(heads) >= 2 else []
 
     def _answers_kind(self, chunk: Chunk, k: int, kind: str, asked: Asked) -> bool:
         """Whether a sentence holds the kind of fact asked about what was asked: a person in a role, or a date or
@@ -521,12 +564,14 @@ class Composer:
             start -= 1
         return [(u, c, j) for j in range(start, k + 1)]
 
-    def _reading_order(self, units: list[Unit], items: list[Item]) -> list[Item]:
-        """The best sentence first (after the sentence it leans on); then the rest grouped by passage, in
-        document order."""
-        head = self._with_antecedent(units, items[0])
+    def _reading_order(self, units: list[Unit], items: list[Item], fixed: int = 1) -> list[Item]:
+        """The best sentence first (or the first `fixed`, in their order: the answers to each part of a question),
+        each after the sentence it leans on; then the rest grouped by passage, in document order."""
+        head: list[Item] = []
+        for item in items[: max(fixed, 1)]:
+            head.extend(i for i in self._with_antecedent(units, item) if i not in head)
         rest: list[Item] = []
-        for item in items[1:]:
+        for item in items[max(fixed, 1) :]:
             rest.extend(i for i in self._with_antecedent(units, item) if i not in head and i not in rest)
         unit_order = list(dict.fromkeys([items[0][0]] + [u for u, _, _ in rest]))  # the first's passage goes on
         rest.sort(key=lambda item: (unit_order.index(item[0]), item[1], item[2]))

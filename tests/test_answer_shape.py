@@ -24,6 +24,7 @@ from assistant.question_kind import (
     holds,
     kinds_asked,
 )
+from assistant.question_parts import question_parts
 from assistant.service import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
 from tests.conftest import write_doc
@@ -235,6 +236,29 @@ def test_a_question_for_money_wants_an_amount_of_money_not_any_number(assistant:
     # the aviation cluster's sources count its companies, but name no sum: the answer says so
     result = assistant.ask("Wie viel Umsatz macht das Luftfahrtcluster?")
     assert text("de", "gap_money") in result.notes, (result.answer, result.notes)
+
+
+def test_a_question_is_split_where_a_second_question_begins() -> None:
+    assert question_parts("Wer leitet das Cluster, und seit wann gibt es es?") == [
+        "Wer leitet das Cluster",
+        "seit wann gibt es es?",
+    ]
+    assert question_parts("Was ist älter, A-Verein oder B-Verein? Nenne jeweils das Gründungsjahr.") == [
+        "Was ist älter, A-Verein oder B-Verein?",
+        "Nenne jeweils das Gründungsjahr.",
+    ]
+    one = ("Wie viele Mitglieder und Mitarbeiter hat das Cluster?", "Which clusters exist? Thanks a lot!")
+    assert all(question_parts(question) == [question] for question in one)  # one thing asked, or no second question
+
+
+def test_the_second_thing_asked_is_answered_right_after_the_first(assistant: Assistant) -> None:
+    asked = {
+        "Where is the office of the aviation cluster, and what is the food cluster meant to do?": "sustainable",
+        "Wer leitet das Food-Cluster, und wie kann man dem Luftfahrtcluster beitreten?": "online",
+    }
+    for question, fact in asked.items():
+        sentences = answer_sentences(assistant.ask(question).answer)
+        assert fact in sentences[1], sentences
 
 
 def test_a_two_part_question_gets_both_parts_answered(assistant: Assistant) -> None:
