@@ -75,6 +75,15 @@ def holds_any(kinds: Sequence[str], text: str) -> bool:
     return any(holds(kind, text) for kind in kinds)
 
 
+# a lead-in that introduces its list as an addition to another ("Weitere Themen …:", "Further topics …:")
+SUPPLEMENT = re.compile(r"^\W*(weitere[nrs]?|zusätzliche[nrs]?|andere[nrs]?|further|other|additional|more)\b", re.I)
+
+
+def supplements(lead_in: str) -> bool:
+    """Whether a list's lead-in introduces it as an addition to another list."""
+    return bool(SUPPLEMENT.match(lead_in))
+
+
 def label_of(item: str) -> str | None:
     """The label an item starts with ("Leichtbau" of "Leichtbau: Entwicklung von …"), if it has a short one."""
     match = LABEL.match(item)
@@ -258,6 +267,7 @@ class Composer:
             return Composition(answer="", citations=[], best_sentence=0.0)
         used, spelled = self._select(units, scored, bests, enumeration, topics, defined)
         self._look_up_kinds(units, scored, used, asked, query_vector)
+        self._look_up_activities(units, scored, used, asked, query_vector)
         main, gaps = self._lead(units, scored, used, asked, enumeration, topics, spelled, years, parts)
         notes = [messages.text(lang, f"gap_{kind}") for kind in gaps if kind in GAP_KINDS]
         notes += [messages.text(lang, "gap_year", year=gap) for gap in gaps if gap.isdigit()]
@@ -350,6 +360,41 @@ class Composer:
                     used.append(u)
                 quoted.append((chunk, k))
 
+    def _look_up_activities(
+        self, units: list[Unit], scored: list[list], used: list[int], asked: Asked, query_vector: np.ndarray
+    ) -> None:
+        """A question for what a named organisation does ("Woran arbeitet …?"): the organisation's best-fitting
+        list introduced as what it works on (a lead-in such as "… arbeitet an diesen Schwerpunkten:") is quoted,
+        whether retrieval ranked it or not. Retrieval ranks single facts that share the question's words above the
+        list that answers it."""
+        if ACTIVITY not in asked.kinds or len(asked.topics) != 1:
+            return
+        (topic,) = asked.topics
+        found = []
+        for chunk in self.by_topic.get((topic, asked.lang), []):
+            vector = self._vector(chunk, 0)
+            if (
+                chunk.kind == "lead"
+                and chunk.list_id in self.lists
+                and vector is not None
+                and holds(ACTIVITY, chunk.sentences[0])
+            ):
+                found.append((self.fit.score(asked, chunk, 0, float(vector @ query_vector)), chunk, vector))
+        if not found:
+            return
+        _fit, lead, vector = min(found, key=lambda row: (supplements(row[1].sentences[0]), -row[0]))
+        u = next((v for v, unit in enumerate(units) if unit.is_list and unit.first.id == lead.id), None)
+        if u is None:
+            units.append(Unit(chunks=[lead] + self.lists[lead.list_id or ""], rank=len(units), is_list=True))
+            scored.append([])
+            u = len(units) - 1
+        if not any(row[1] == 0 and row[2] == 0 for row in scored[u]):
+            scored[u].append((float(vector @ query_vector), 0, 0, vector))
+        if (0, 0) not in units[u].selected:
+            units[u].selected.append((0, 0))
+        if u not in used:
+            used.append(u)
+
     def _holding(
         self, kind: str, asked: Asked, query_vector: np.ndarray, taken: set[str]
     ) -> list[tuple[float, Chunk, int, np.ndarray]]:
@@ -408,10 +453,13 @@ class Composer:
             return [(u, c, k) for c, k in self._items_asked(units[u], asked)], []
         by_item = {cand.item: cand for cand in candidates}
         first = by_item.get(spelled) if spelled else None
-        first = first or candidates[0]
+        first = first or self._activity_first(units, candidates, asked) or candidates[0]
         u, c, _ = first.item
         if units[u].chunks[c].kind == "lead":  # the list fits best: it is the answer, under its lead-in
-            return [(u, c, k) for c, k in self._list_items(units[u])], []
+            # what an organisation does is all that its own list of what it does names
+            whole = ACTIVITY in asked.kinds and units[u].chunks[c].topic in asked.topics
+            items = self._items_introduced(units[u]) if whole else self._list_items(units[u])
+            return [(u, c, k) for c, k in items], []
         candidates = [cand for cand in candidates if self._chunk(units, cand.item).kind != "lead"]
         if asked.topics:  # an answer about one organisation says nothing about another ("Wie viele Mitglieder …?")
             own = [cand for cand in candidates if self._chunk(units, cand.item).topic in asked.topics | GENERAL_TOPICS]
@@ -462,6 +510,25 @@ class Composer:
             if original not in heads and not self._repeats(original, heads, units):
                 heads.append(original)
         return heads if len(heads) >= 2 else []
+
+    def _activity_first(self, units: list[Unit], candidates: list[Candidate], asked: Asked) -> Candidate | None:
+        """For a question for what an organisation does, the lead-in of its list of what it does, when it fits
+        within KIND_FIRST_MARGIN of the best sentence: the list is the answer."""
+        if ACTIVITY not in asked.kinds or not candidates:
+            return None
+        leads = []
+        for cand in candidates:  # best first
+            if cand.fit < candidates[0].fit - self.settings.kind_first_margin:
+                break
+            chunk = self._chunk(units, cand.item)
+            if (
+                chunk.kind == "lead"
+                and (not asked.topics or chunk.topic in asked.topics)
+                and holds(ACTIVITY, chunk.sentences[0])
+            ):
+                leads.append(cand)
+        # a list introduced as "further topics" adds to the main one; the main one says what the organisation does
+        return min(leads, key=lambda cand: supplements(self._chunk(units, cand.item).sentences[0]), default=None)
 
     def _answers_kind(self, chunk: Chunk, k: int, kind: str, asked: Asked) -> bool:
         """Whether a sentence holds the kind of fact asked about what was asked: a person in a role, or a date or

@@ -131,6 +131,23 @@ MARITIME = {
         - 2019–2022: The city granted 800,000 euros for the cluster's projects on quieter ship propellers.
         - 2023 onwards: A programme of the European Union pays for research on cleaner ship fuels.
         <!-- src: 2 -->
+
+        ## Projects
+
+        Further topics of the maritime cluster come from its projects:
+
+        - Drones: a project with the port on drones that inspect quay walls.
+        - Fish: a project on fish-friendly water intakes.
+        <!-- src: 2 -->
+
+        ## Focus areas
+
+        The maritime cluster works on these focus areas:
+
+        - Green shipping: ships with lower emissions.
+        - Autonomous ships: ships that steer themselves.
+        - Smart port: digital port technology.
+        <!-- src: 2 -->
         """,
     "de": """
         ## Überblick
@@ -153,6 +170,23 @@ MARITIME = {
         - 2015–2018: Ein Bundesprogramm zahlte 1,2 Millionen Euro für Lehrgänge zu Schiffsmotoren.
         - 2019–2022: Die Stadt bewilligte 800.000 Euro für die Projekte des Clusters zu leiseren Schiffspropellern.
         - Seit 2023: Ein Programm der Europäischen Union bezahlt Forschung zu saubereren Schiffskraftstoffen.
+        <!-- src: 2 -->
+
+        ## Projekte
+
+        Weitere Themen des maritimen Clusters ergeben sich aus seinen Projekten:
+
+        - Drohnen: ein Projekt mit dem Hafen zu Drohnen, die Kaimauern prüfen.
+        - Fische: ein Projekt zu fischfreundlichen Wasserentnahmen.
+        <!-- src: 2 -->
+
+        ## Schwerpunkte
+
+        Das maritime Cluster arbeitet an diesen Schwerpunkten:
+
+        - Grüne Schifffahrt: Schiffe mit weniger Emissionen.
+        - Autonome Schiffe: Schiffe, die sich selbst steuern.
+        - Smarter Hafen: digitale Hafentechnik.
         <!-- src: 2 -->
         """,
 }
@@ -259,6 +293,21 @@ def test_the_second_thing_asked_is_answered_right_after_the_first(assistant: Ass
     for question, fact in asked.items():
         sentences = answer_sentences(assistant.ask(question).answer)
         assert fact in sentences[1], sentences
+
+
+def test_what_an_organisation_does_is_answered_with_its_own_list_of_what_it_does(assistant: Assistant) -> None:
+    asked = {
+        "Womit befasst sich das maritime Cluster?": (
+            "Schwerpunkten",
+            ["Grüne Schifffahrt", "Autonome", "Smarter Hafen"],
+        ),
+        "What does the maritime cluster do?": ("focus areas", ["Green shipping", "Autonomous", "Smart port"]),
+    }
+    for question, (lead_in, items) in asked.items():
+        result = assistant.ask(question)
+        assert lead_in in first_sentence(result.answer), result.answer  # the main list, not the "further" one
+        assert all(item in result.answer for item in items), result.answer  # all of it
+        assert "Drohnen" not in result.answer and "Drones" not in result.answer
 
 
 def test_a_two_part_question_gets_both_parts_answered(assistant: Assistant) -> None:
