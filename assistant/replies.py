@@ -25,8 +25,11 @@ def fixed_reply(
 
 def refusal(turn: Turn) -> AskResult:
     """The polite refusal of a question the sources do not cover, with the turn's notes; a question about
-    another region is told where to ask instead."""
+    another region, for live data or for a personal decision is told why and where to ask instead."""
     region = turn.gate.other_region if turn.gate else None
     if region:
         return fixed_reply(turn, "refusal_other_region", refused=True, notes=True, region=region)
+    request = turn.gate.request if turn.gate else None
+    if request:  # live data or a personal decision: say why, and where to ask
+        return fixed_reply(turn, f"refusal_{request}", refused=True, notes=True)
     return fixed_reply(turn, "refusal", refused=True, notes=True)

@@ -23,6 +23,7 @@ import yaml
 
 from assistant.language import FUNCTION_WORDS
 from assistant.lexical import STOPWORDS, normalize, words
+from assistant.request_kind import request_kind
 from assistant.settings import Settings
 from assistant.turn import Gate, Turn
 
@@ -202,7 +203,8 @@ class OutOfScopeExamples:
 class ScopeGate:
     """The gate stage: is the question about something the corpus covers? Runs before any LLM call.
 
-    A question is refused when retrieval found nothing, when the best passage is less similar than
+    A question is refused when it asks for live data or a personal decision (assistant/request_kind.py), when
+    retrieval found nothing, when the best passage is less similar than
     MIN_RELEVANCE raised by the share of words the corpus never uses (SCOPE_PENALTY, less when a cluster is
     named), or when an out-of-scope example is OUT_OF_SCOPE_MARGIN closer than the best passage.
     """
@@ -228,8 +230,10 @@ class ScopeGate:
         required = s.min_relevance + s.scope_penalty * share * factor
         off_topic, _example = self.examples.closest(query.query_vector)
         other_region = self.other_region(turn)
+        request = request_kind(turn.question)
         refused = (
             other_region is not None
+            or request is not None
             or not found.passages
             or found.best_cosine < required
             or off_topic - found.best_cosine > s.out_of_scope_margin
@@ -241,6 +245,7 @@ class ScopeGate:
             off_topic=off_topic,
             refused=refused,
             other_region=other_region,
+            request=request,
         )
         return turn
 

@@ -60,6 +60,7 @@ class Gate:
     off_topic: float  # similarity of the closest out-of-scope example
     refused: bool
     other_region: str | None = None  # refused because the question is about this region, not Hamburg
+    request: str | None = None  # refused because it asks for live data or a personal decision (request_kind.py)
 
 
 @dataclass

@@ -310,6 +310,15 @@ def test_what_an_organisation_does_is_answered_with_its_own_list_of_what_it_does
         assert "Drohnen" not in result.answer and "Drones" not in result.answer
 
 
+def test_live_data_is_refused_with_where_to_ask_and_todays_figure_is_not(assistant: Assistant) -> None:
+    live = assistant.ask("Is the aviation cluster hiring engineers right now?")
+    assert live.refused and live.answer == text("en", "refusal_live") and not live.citations
+    advice = assistant.ask("Soll ich meine Firma beim Luftfahrtcluster anmelden?")
+    assert advice.refused and advice.answer == text("de", "refusal_advice")
+    today = assistant.ask("How many companies are in the aviation cluster today?")
+    assert not today.refused and "300" in today.answer
+
+
 def test_a_two_part_question_gets_both_parts_answered(assistant: Assistant) -> None:
     result = assistant.ask("Who is the managing director of the aviation cluster and when was it founded?")
     assert "Jane Example" in result.answer and "2011" in result.answer
