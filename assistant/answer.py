@@ -27,12 +27,14 @@ from assistant.question_kind import (
     HOW_MANY,
     HOW_TO,
     MONEY,
+    PURPOSE,
     WHEN,
     WHERE,
     WHO,
     holds,
     holds_office,
     kinds_asked,
+    states_aim,
     years_named,
 )
 from assistant.retrieval import Passage, Retriever
@@ -544,16 +546,25 @@ class Composer:
 
     def _kind_first(self, units: list[Unit], candidates: list[Candidate], first: Candidate, asked: Asked) -> Candidate:
         """For a who / when / how many question the best sentence holding that kind of fact opens the answer, when
-        it fits within KIND_FIRST_MARGIN of the best: a reader asking for a person looks for the name first."""
+        it fits within KIND_FIRST_MARGIN of the best: a reader asking for a person looks for the name first. For a
+        question for a goal, the sentence naming the goal ("Ziel ist es …", "The aim is …") opens it likewise."""
         kind = next((kind for kind in asked.kinds if kind in GAP_KINDS), None)
-        if kind is None or self._answers_kind(self._chunk(units, first.item), first.item[2], kind, asked):
+        if kind is None and PURPOSE not in asked.kinds:
+            return first
+        if self._opens(units, first, kind, asked):
             return first
         for cand in candidates:  # best first
             if cand.fit < first.fit - self.settings.kind_first_margin:
                 break
-            if self._answers_kind(self._chunk(units, cand.item), cand.item[2], kind, asked):
+            if self._opens(units, cand, kind, asked):
                 return cand
         return first
+
+    def _opens(self, units: list[Unit], cand: Candidate, kind: str | None, asked: Asked) -> bool:
+        """Whether a sentence holds the fact a question asks for (`kind`), or for a question for a goal (no such
+        kind), names the goal ("Ziel ist es …")."""
+        chunk, k = self._chunk(units, cand.item), cand.item[2]
+        return self._answers_kind(chunk, k, kind, asked) if kind else states_aim(chunk.sentences[k])
 
     @staticmethod
     def _chunk(units: list[Unit], item: Item) -> Chunk:

@@ -217,6 +217,17 @@ def holds(kind: str, sentence: str) -> bool:
     return bool(pattern and pattern.search(text))
 
 
+# a sentence that names the goal itself ("Ziel ist es …", "Das Ziel des Clusters …", "The aim is …"), not only a
+# final clause ("…, damit …"): the nouns of aims, near the start
+_AIM_NOUNS = re.compile(r"(?<!\w)(?:ziel|ziele|zielen|zweck|goal|goals|aim|aims|purpose|objective|objectives)(?!\w)")
+AIM_WINDOW = 6
+
+
+def states_aim(sentence: str) -> bool:
+    """Whether a sentence names an aim within its first AIM_WINDOW words: it says what the goal is."""
+    return bool(_AIM_NOUNS.search(" ".join(normalize(sentence).split()[:AIM_WINDOW])))
+
+
 def fit_of_kinds(kinds: Sequence[str], sentence: str) -> float:
     """Share of the asked kinds a sentence holds (yes/no questions ask for no particular kind)."""
     wanted = [kind for kind in kinds if kind != YES_NO]

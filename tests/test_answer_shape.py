@@ -23,6 +23,7 @@ from assistant.question_kind import (
     YES_NO,
     holds,
     kinds_asked,
+    states_aim,
 )
 from assistant.question_parts import question_parts
 from assistant.service import Assistant
@@ -90,6 +91,8 @@ FOOD = {
         Around 80 companies belong to the food cluster.
         The city gives the food cluster 400,000 euros each year.
         The food cluster is meant to make the region's food production more sustainable.
+        The food cluster brings firms together so that new food products reach the shops sooner.
+        The goal of the food cluster is food production in the region that is more sustainable.
         The chair of the FCV board is Eva Beispiel.
         <!-- src: 1 -->
         """,
@@ -102,6 +105,8 @@ FOOD = {
         Rund 80 Unternehmen gehören zum Food-Cluster.
         Die Stadt gibt dem Food-Cluster jedes Jahr 400.000 Euro.
         Das Food-Cluster soll die Lebensmittelproduktion der Region nachhaltiger machen.
+        Das Food-Cluster bringt Firmen zusammen, damit neue Lebensmittel schneller in die Läden kommen.
+        Ziel des Food-Clusters ist eine nachhaltigere Lebensmittelproduktion in der Region.
         Vorsitzende des FCV ist Eva Beispiel.
         <!-- src: 1 -->
         """,
@@ -317,6 +322,15 @@ def test_live_data_is_refused_with_where_to_ask_and_todays_figure_is_not(assista
     assert advice.refused and advice.answer == text("de", "refusal_advice")
     today = assistant.ask("How many companies are in the aviation cluster today?")
     assert not today.refused and "300" in today.answer
+
+
+def test_a_question_for_a_goal_opens_with_the_sentence_naming_the_goal(assistant: Assistant) -> None:
+    # a final clause ("damit …") states an aim too, but "Ziel … ist" says what the goal is
+    assert states_aim("Ziel des Vereins ist ein Netzwerk.") and not states_aim("Er trifft sich, damit man sich kennt.")
+    for question in ("Wozu gibt es das Food-Cluster?", "What is the goal of the food cluster?"):
+        assert "Ziel" in first_sentence(assistant.ask(question).answer) or "goal" in first_sentence(
+            assistant.ask(question).answer
+        )
 
 
 def test_a_two_part_question_gets_both_parts_answered(assistant: Assistant) -> None:
