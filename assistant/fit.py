@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from assistant.chunking import Chunk, sentence_id
 from assistant.index import LoadedIndex
 from assistant.lexical import STEMMER_NAMES, Tokenizer
-from assistant.question_kind import fit_of_kinds, offices_named, without_asking
+from assistant.question_kind import fit_of_kinds, founding_terms, offices_named, without_asking
 from assistant.settings import Settings
 
 # Sentence openings that refer back to the sentence before ("Sie schafft Räume ...", "This opens ...").
@@ -74,7 +74,8 @@ class SentenceFit:
     def asked(self, question: str, lang: str, kinds: tuple[str, ...], topics: frozenset[str]) -> Asked:
         """The question's weighted terms (a new stemmer per call: PyStemmer objects are not shared by threads)."""
         rarity = self.rarity.get(lang, {})
-        stems = Tokenizer(lang)(without_asking(question)) if lang in STEMMER_NAMES else []
+        text = f"{without_asking(question)} {founding_terms(question, lang)}"
+        stems = Tokenizer(lang)(text) if lang in STEMMER_NAMES else []
         top = max(rarity.values(), default=1.0)
         terms = {stem: rarity.get(stem, top) for stem in stems}
         offices = offices_named(question)

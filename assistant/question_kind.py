@@ -189,6 +189,22 @@ def holds_office(offices: Sequence[str], sentence: str) -> bool:
     return not offices or bool(set(offices) & set(offices_named(sentence)))
 
 
+# a date asked by an organisation's age ("Was ist älter …?", "wie alt", "Gründungsjahr", "founding year") asks when
+# it was founded: the words of founding are terms a sentence holding that date names
+_FOUNDING_ASKED = re.compile(
+    _folded(
+        r"(?<!\w)(?:älter|jünger|wie alt|gründungsjahr\w*|gründungsdatum|older|newer|how old|"
+        r"founding (?:year|date)|year (?:it was |of )?found\w*)(?!\w)"
+    )
+)
+FOUNDING_WORDS = {"de": "gründung gegründet", "en": "founded founding"}
+
+
+def founding_terms(question: str, lang: str) -> str:
+    """The words of founding, when a question asks for a founding date by age or by its noun; else nothing."""
+    return FOUNDING_WORDS.get(lang, "") if _FOUNDING_ASKED.search(normalize(question)) else ""
+
+
 def without_asking(question: str) -> str:
     """The question without its interrogatives ("who", "wie viele"): they say what kind of fact is asked, they
     are no terms a sentence should contain."""

