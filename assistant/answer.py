@@ -61,6 +61,18 @@ ENUMERATION = re.compile(
 )
 
 
+# "Welche Cluster …?", "In which cluster …?": the answer is clusters, so each item quoted says whose it is
+ASKS_CLUSTER = re.compile(
+    r"(?<!\w)(?:(?:welche[nrsm]?|which|what)(?: \w+)? (?:clusters?|clustern)|"
+    r"(?:in|bei|zu|von|aus|an) welche[mnr]?(?: \w+)? cluster\w*|(?:in|to|of) which(?: \w+)? clusters?)(?!\w)",
+    re.IGNORECASE,
+)
+# the plural ("Welche Cluster …?", "Which clusters …?", "welche zwei Cluster") asks for more than one
+ASKS_CLUSTERS = re.compile(
+    r"(?<!\w)(?:welche(?: \w+)? cluster(?!\w)|which(?: \w+)? clusters|what(?: \w+)? clusters)", re.IGNORECASE
+)
+MAX_CLUSTERS = 3  # "Welche Cluster befassen sich mit …?" is answered from at most this many clusters' lists
+
 # kinds whose absence from every quoted sentence is said ("Ein Datum dazu nennen die Quellen nicht."): their
 # facts are recognised reliably (a role, a year, a number); a place or a way is recognised too loosely for that
 GAP_KINDS = (WHO, WHEN, MONEY, HOW_MANY)
@@ -238,6 +250,7 @@ class Composer:
             asked=asked,
             years=years_named(turn.question),
             parts=parts,
+            clusters=2 if ASKS_CLUSTERS.search(turn.question) else int(bool(ASKS_CLUSTER.search(turn.question))),
         )
 
     def compose(
@@ -251,6 +264,7 @@ class Composer:
         asked: Asked | None = None,
         years: Sequence[str] = (),
         parts: Sequence[tuple[Asked, np.ndarray]] = (),
+        clusters: int = 0,
     ) -> Composition:
         """The answer first, then "more on this": both quoted from the best sentences of the best passages.
 
@@ -270,7 +284,7 @@ class Composer:
         used, spelled = self._select(units, scored, bests, enumeration, topics, defined)
         self._look_up_kinds(units, scored, used, asked, query_vector)
         self._look_up_activities(units, scored, used, asked, query_vector)
-        main, gaps = self._lead(units, scored, used, asked, enumeration, topics, spelled, years, parts)
+        main, gaps = self._lead(units, scored, used, asked, enumeration, topics, spelled, years, parts, clusters)
         notes = [messages.text(lang, f"gap_{kind}") for kind in gaps if kind in GAP_KINDS]
         notes += [messages.text(lang, "gap_year", year=gap) for gap in gaps if gap.isdigit()]
         # an answer about one organisation says nothing about another, in its "more on this" either
@@ -278,7 +292,7 @@ class Composer:
         # labels alone answer a question for a list, not one asking for a person, a date, a number or a place
         labels = (enumeration or ACTIVITY in asked.kinds) and not years and not set(asked.kinds) & FACT_KINDS
         facts = [kind for kind in asked.kinds if kind in FACT_KINDS] + [WHEN] * bool(years)
-        composition = self._render(units, used, main, max(bests), about, labels, facts)
+        composition = self._render(units, used, main, max(bests), about, labels, facts, bool(clusters))
         composition.gaps = notes
         return composition
 
@@ -437,6 +451,7 @@ class Composer:
         spelled: Item | None,
         years: Sequence[str],
         parts: Sequence[tuple[Asked, np.ndarray]] = (),
+        clusters: int = 0,
     ) -> tuple[list[Item], list[str]]:
         """The answer's own sentences, in reading order, and what of the question they leave unanswered.
 
@@ -452,7 +467,17 @@ class Composer:
         in_list = [cand for cand in candidates if units[cand.item[0]].is_list]
         if enumeration and in_list and in_list[0].fit >= candidates[0].fit - s.answer_margin:
             u = in_list[0].item[0]  # "Welche Cluster …?": the list that fits best is the answer
-            return [(u, c, k) for c, k in self._items_asked(units[u], asked)], []
+            lead = units[u].first
+            # "… and what else does it research?": all of what the asked organisation's own list names
+            # (with no organisation named, the one whose list fits best: "Welches Cluster …, und was macht es noch?")
+            whole = ACTIVITY in asked.kinds and lead.kind == "lead" and lead.topic in (asked.topics or {lead.topic})
+            whole = whole and holds(ACTIVITY, lead.sentences[0])
+            items = self._items_introduced(units[u]) if whole else self._items_asked(units[u], asked)
+            main = [(u, c, k) for c, k in items]
+            if clusters > 1 and not whole:  # "Welche Cluster befassen sich mit …?": each cluster's list that fits
+                main += self._other_clusters(units, in_list, asked, lead.topic, in_list[0].fit - s.answer_margin)
+                main += self._named_clusters(units, candidates, main, topics)
+            return main, []
         by_item = {cand.item: cand for cand in candidates}
         first = by_item.get(spelled) if spelled else None
         first = first or self._activity_first(units, candidates, asked) or candidates[0]
@@ -487,6 +512,39 @@ class Composer:
             chosen = chosen[: max(len(heads), s.answer_sentences)]
         gaps = self._cover_parts(units, candidates, chosen, asked, topics, years)
         return self._reading_order(units, [cand.item for cand in chosen], fixed=len(heads)), gaps
+
+    def _other_clusters(
+        self, units: list[Unit], in_list: list[Candidate], asked: Asked, first_topic: str, bar: float
+    ) -> list[Item]:
+        """The asked items of the best-fitting list of each further cluster (up to MAX_CLUSTERS in all) whose list
+        fits within the margin of the best: a question for clusters is answered by every cluster it fits."""
+        seen, found = {first_topic}, []
+        for cand in in_list:  # best first
+            if cand.fit < bar or len(seen) >= MAX_CLUSTERS:
+                break
+            unit = units[cand.item[0]]
+            if unit.first.topic in seen or unit.first.topic in GENERAL_TOPICS:
+                continue
+            seen.add(unit.first.topic)
+            found += [(cand.item[0], c, k) for c, k in self._items_asked(unit, asked)]
+        return found
+
+    def _named_clusters(
+        self, units: list[Unit], candidates: list[Candidate], main: list[Item], topics: Sequence[str]
+    ) -> list[Item]:
+        """For a question for clusters naming several ("… mit Film, Games oder Medien?"), the best sentence of each
+        named cluster that the answer does not quote yet."""
+        have = {self._chunk(units, item).topic for item in main}
+        found = []
+        for name in dict.fromkeys(topics) if len(set(topics)) >= 2 else ():
+            if name in have or name in GENERAL_TOPICS:
+                continue
+            own = (c for c in candidates if self._chunk(units, c.item).topic == name)
+            match = next((c for c in own if self._chunk(units, c.item).kind != "lead"), None)
+            if match is not None:
+                found.append(match.item)
+                have.add(name)
+        return found
 
     def _part_heads(
         self, units: list[Unit], candidates: list[Candidate], parts: Sequence[tuple[Asked, np.ndarray]]
@@ -776,6 +834,7 @@ class Composer:
         shown: set[str],
         labels: set[int] = frozenset(),  # type: ignore[assignment]
         lead_ins: Callable[[str], bool] = lambda lead: True,
+        lone_lead_ins: bool = False,
     ) -> str:
         """Quoted sentences as Markdown: a passage's sentences as one paragraph, list items as a list under
         their lead-in (each list's lead-in once, in `shown`), or only their labels for the lists in `labels`; every
@@ -794,8 +853,9 @@ class Composer:
                 sentence = cite(label_of(chunk.sentences[k]) or chunk.sentences[k], n)
             # a lone item is quoted as a sentence of its own: the fact asked comes first, and the lead-in that
             # says which list it belongs to is in the source shown for its citation; several items are a list
+            # (a question for clusters keeps it: the lead-in says whose item it is)
             alone = u not in listed
-            lead = self._lead_in(unit) if chunk.kind == "list_item" and not alone else ""
+            lead = self._lead_in(unit) if chunk.kind == "list_item" and (lone_lead_ins or not alone) else ""
             lead = lead if lead_ins(lead) else ""
             if lead or (unit.is_list and u in listed):
                 key = unit.first.list_id or str(u)  # one lead-in per list, however many passages hold its items
@@ -825,6 +885,7 @@ class Composer:
         about: frozenset[str] | None = None,
         labels: bool = False,
         facts: Sequence[str] = (),
+        clusters: bool = False,
     ) -> Composition:
         """The answer's sentences, then "more on this": the other selected sentences that repeat none of them."""
         rest: list[Item] = []
@@ -851,7 +912,9 @@ class Composer:
         shown: set[str] = set()
         # a question for a person, date, number, place or way reads the items holding it first; a lead-in that
         # only says which list they belong to stays in the source shown for their citation
-        answer = self._blocks(units, main, numbers, shown, compact, lambda lead: not facts or holds_any(facts, lead))
+        answer = self._blocks(
+            units, main, numbers, shown, compact, lambda lead: not facts or holds_any(facts, lead), clusters
+        )
         more = self._blocks(units, rest, numbers, shown)
         citations = [self._citation(n, units[u], self._lead_in(units[u])) for u, n in numbers.items()]
         return Composition(answer=answer, citations=citations, best_sentence=best, more=more)

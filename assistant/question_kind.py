@@ -74,7 +74,8 @@ _ASKED: tuple[tuple[str, str], ...] = (
     (WHERE, r"wo|woher|wohin|where|in welche[rm] (stadt|ort|stadtteil|bezirk)|in which (city|district|part)"),
     (
         ACTIVITY,
-        r"womit|woran|worüber|was (macht|machen|tut|tun)\b|what (does|do|did) [^?]{0,60}\b(do|focus|work|deal|research)"
+        r"womit|woran|worüber|was (macht|machen|tut|tun)\b"
+        r"|what (?:else )?(does|do|did) [^?]{0,60}\b(do|focus|work|deal|research)"
         r"|what (?:(?! that | who | which | die | der | das )[^?]){0,60}\b(focus|work|working) on",
     ),
     (

@@ -348,6 +348,18 @@ def test_an_age_or_a_founding_year_asks_for_the_founding(assistant: Assistant) -
     assert "2011" in first_sentence(result.answer), result.answer
 
 
+def test_a_question_for_clusters_says_whose_item_it_quotes(assistant: Assistant) -> None:
+    for question, cluster in (
+        ("Which clusters work on drones?", "aviation cluster"),
+        ("Welche Cluster befassen sich mit Drohnen?", "Luftfahrtcluster"),
+    ):
+        answer = assistant.ask(question).answer
+        assert cluster in first_sentence(answer) and ("Drones" in answer or "Drohnen" in answer), answer
+    # "… and what else does it do?" wants all of that cluster's list
+    answer = assistant.ask("Which cluster works on new cabin concepts, and what else does it do?").answer
+    assert all(item in answer for item in ("Lightweight design", "Cabin", "Hydrogen", "Production")), answer
+
+
 def test_a_two_part_question_gets_both_parts_answered(assistant: Assistant) -> None:
     result = assistant.ask("Who is the managing director of the aviation cluster and when was it founded?")
     assert "Jane Example" in result.answer and "2011" in result.answer
