@@ -90,7 +90,7 @@ def holds_any(kinds: Sequence[str], text: str) -> bool:
 
 
 # a lead-in that introduces its list as an addition to another ("Weitere Themen …:", "Further topics …:")
-SUPPLEMENT = re.compile(r"^\W*(weitere[nrs]?|zusätzliche[nrs]?|andere[nrs]?|further|other|additional|more)\b", re.I)
+SUPPLEMENT = re.compile(r"^\W*(weitere[nrs]?|zusätzliche[nrs]?|andere[nrs]?|further|other|additional)\b", re.I)
 
 
 def supplements(lead_in: str) -> bool:
@@ -398,7 +398,7 @@ class Composer:
                 found.append((self.fit.score(asked, chunk, 0, float(vector @ query_vector)), chunk, vector))
         if not found:
             return
-        _fit, lead, vector = min(found, key=lambda row: (supplements(row[1].sentences[0]), -row[0]))
+        _fit, lead, vector = min(found, key=lambda row: (*self._activity_rank(row[1], asked), -row[0]))
         u = next((v for v, unit in enumerate(units) if unit.is_list and unit.first.id == lead.id), None)
         if u is None:
             units.append(Unit(chunks=[lead] + self.lists[lead.list_id or ""], rank=len(units), is_list=True))
@@ -587,8 +587,16 @@ class Composer:
                 and holds(ACTIVITY, chunk.sentences[0])
             ):
                 leads.append(cand)
-        # a list introduced as "further topics" adds to the main one; the main one says what the organisation does
-        return min(leads, key=lambda cand: supplements(self._chunk(units, cand.item).sentences[0]), default=None)
+        return min(leads, key=lambda cand: self._activity_rank(self._chunk(units, cand.item), asked), default=None)
+
+    def _activity_rank(self, lead: Chunk, asked: Asked) -> tuple[bool, bool]:
+        """How well a list says what an organisation does, lower first: a list whose items name what the question
+        asks about beyond the organisation ("… mit Drohnen?") first; then the main list before one introduced as
+        "further topics", which adds to it."""
+        rest = self.fit.without_terms_of(asked, f"{lead.context} {lead.sentences[0]}")
+        items = self.lists.get(lead.list_id or "", [])
+        names = bool(rest.terms) and any(self.fit.lexical(rest, item, 0) > 0 for item in items)
+        return not names, supplements(lead.sentences[0])
 
     def _answers_kind(self, chunk: Chunk, k: int, kind: str, asked: Asked) -> bool:
         """Whether a sentence holds the kind of fact asked about what was asked: a person in a role, or a date or

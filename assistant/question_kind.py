@@ -40,8 +40,9 @@ OFFICES = {
 # nouns and verbs of an amount of money; "Förderung" in its sense of a sum, not "Förderverein" or "Fördermitglied"
 _MONEY_NOUNS = (
     r"geld\w*|euros?|zuschuss\w*|zuschüsse\w*|förderung|fördersumme\w*|fördermittel\w*|fördergeld\w*|"
-    r"förderbetrag\w*|umsatz\w*|umsätze|budget\w*|kost\w*|mittel|etat|money|funding|funds?|grants?|turnover|"
-    r"revenues?|budgets?|costs?|subsid\w*|invested|spent|spend"
+    r"förderbetrag\w*|umsatz\w*|umsätze|budget\w*|kosten|kostet|kostete|gekostet|mittel|etat|\w*beitrag\w*|"
+    r"investiert\w*|investition\w*|verdien\w*|money|funding|funded|funds?|grants?|turnover|revenues?|budgets?|"
+    r"costs?|subsid\w*|invest|invests|invested|investment|spent|spend|earn\w*|fee|fees"
 )
 
 # how each kind is asked; the first kinds win where two patterns overlap ("how can I" is a way, not a number).
@@ -68,7 +69,9 @@ _ASKED: tuple[tuple[str, str], ...] = (
     # an amount asked for beside a noun of money ("Wie viel Zuschuss …?", "How much funding …?"), or in euros
     (
         MONEY,
-        rf"(?:wie ?viel\w*|wie hoch|how much|how high)(?: \S+){{0,6}}? (?:{_MONEY_NOUNS})|in euros?|was kostet\w*",
+        # the amount word and the noun of money in one clause: "Wie viele Projekte erhalten Förderung?" counts
+        rf"(?:wie ?viel(?!e)|wie hoch|wie groß|how much|how high|how (?:big|large))"
+        rf"(?: (?!und |and |oder |or )[^\s,;?]+){{0,6}}? (?:{_MONEY_NOUNS})|in euros?|was kostet\w*",
     ),
     (HOW_MANY, r"wie ?viele?|wieviel\w*|anzahl|wie groß|how many|how much|number of|how (big|large)"),
     (WHERE, r"wo|woher|wohin|where|in welche[rm] (stadt|ort|stadtteil|bezirk)|in which (city|district|part)"),
@@ -198,12 +201,16 @@ _FOUNDING_ASKED = re.compile(
         r"founding (?:year|date)|year (?:it was |of )?found\w*)(?!\w)"
     )
 )
+_PERSONS_AGE = re.compile(r"\W*(?:wer|who)\b")
 FOUNDING_WORDS = {"de": "gründung gegründet", "en": "founded founding"}
 
 
 def founding_terms(question: str, lang: str) -> str:
     """The words of founding, when a question asks for a founding date by age or by its noun; else nothing."""
-    return FOUNDING_WORDS.get(lang, "") if _FOUNDING_ASKED.search(normalize(question)) else ""
+    text = normalize(question)
+    if _PERSONS_AGE.match(text):  # "Wer ist jünger, …?" compares people
+        return ""
+    return FOUNDING_WORDS.get(lang, "") if _FOUNDING_ASKED.search(text) else ""
 
 
 def without_asking(question: str) -> str:
@@ -236,7 +243,7 @@ def holds(kind: str, sentence: str) -> bool:
 
 # a sentence that names the goal itself ("Ziel ist es …", "Das Ziel des Clusters …", "The aim is …"), not only a
 # final clause ("…, damit …"): the nouns of aims, near the start
-_AIM_NOUNS = re.compile(r"(?<!\w)(?:ziel|ziele|zielen|zweck|goal|goals|aim|aims|purpose|objective|objectives)(?!\w)")
+_AIM_NOUNS = re.compile(r"(?<!\w)(?:ziel|ziele|zweck|goal|goals|aim|aims|purpose|objective|objectives)(?![\w-])")
 AIM_WINDOW = 6
 
 

@@ -20,10 +20,11 @@ _INTERROGATIVES = (
     r"who|whom|whose|when|since when|how|where|what|which|why|in which|with which|to whom"
 )
 _NEW_QUESTION = re.compile(
-    rf"(?:,?\s+(?:und|and|sowie)\s+|;\s*|[?]\s+)(?=(?:{_INTERROGATIVES})\b)|(?<=[?])\s+(?=\S)",
+    rf"(?:,?\s+(?:und|and|sowie)\s+|;\s*)(?=(?:{_INTERROGATIVES})\b)|(?<=[?])\s+(?=\S)",
     re.IGNORECASE,
 )
 MIN_PART_WORDS = 3  # "und wo?" alone is no question of its own to search for
+MAX_PARTS = 4  # each part is embedded and scored: a message asking more is answered for its first four
 
 
 def question_parts(question: str) -> list[str]:
@@ -35,4 +36,4 @@ def question_parts(question: str) -> list[str]:
     parts = [part for part in parts if part.endswith("?") or kinds_asked(part)]
     if len(parts) < 2 or any(len(part.split()) < MIN_PART_WORDS for part in parts):
         return [question.strip()]
-    return parts
+    return parts[:MAX_PARTS]

@@ -266,6 +266,8 @@ def test_a_question_for_money_wants_an_amount_of_money_not_any_number(assistant:
         kinds_asked("Wie viel Fördergeld bekommt die Agentur?") == kinds_asked("How much funding is there?") == [MONEY]
     )
     assert kinds_asked("Wie viele Fördermitglieder hat der Verein?") == [HOW_MANY]  # members, not money
+    assert kinds_asked("Wie viele Projekte erhalten eine Förderung?") == [HOW_MANY]  # projects counted
+    assert kinds_asked("Wie hoch ist der Mitgliedsbeitrag?") == kinds_asked("How large is the budget?") == [MONEY]
     assert holds(MONEY, "bis zu 200.000 Euro") and holds(MONEY, "65 million euros") and not holds(MONEY, "80 firms")
     for question in (
         "How much money do the companies of the food cluster get?",
@@ -287,6 +289,7 @@ def test_a_question_is_split_where_a_second_question_begins() -> None:
         "Was ist älter, A-Verein oder B-Verein?",
         "Nenne jeweils das Gründungsjahr.",
     ]
+    assert question_parts("Welche Cluster gibt es? Wer leitet sie?") == ["Welche Cluster gibt es?", "Wer leitet sie?"]
     one = ("Wie viele Mitglieder und Mitarbeiter hat das Cluster?", "Which clusters exist? Thanks a lot!")
     assert all(question_parts(question) == [question] for question in one)  # one thing asked, or no second question
 
@@ -314,13 +317,18 @@ def test_what_an_organisation_does_is_answered_with_its_own_list_of_what_it_does
         assert lead_in in first_sentence(result.answer), result.answer  # the main list, not the "further" one
         assert all(item in result.answer for item in items), result.answer  # all of it
         assert "Drohnen" not in result.answer and "Drones" not in result.answer
+    # asked about one thing it does, the list naming that thing answers, even a "further topics" one
+    answer = assistant.ask("What does the maritime cluster do with drones?").answer
+    assert "Drones" in first_sentence(answer) or "Drones" in answer.split("\n")[1], answer
 
 
 def test_live_data_is_refused_with_where_to_ask_and_todays_figure_is_not(assistant: Assistant) -> None:
     live = assistant.ask("Is the aviation cluster hiring engineers right now?")
     assert live.refused and live.answer == text("en", "refusal_live") and not live.citations
-    advice = assistant.ask("Soll ich meine Firma beim Luftfahrtcluster anmelden?")
+    advice = assistant.ask("Soll ich für meine Firma einen Kredit aufnehmen?")
     assert advice.refused and advice.answer == text("de", "refusal_advice")
+    joining = assistant.ask("Soll ich meine Firma beim Luftfahrtcluster anmelden?")  # how to join: in the sources
+    assert not joining.refused and "online" in joining.answer
     today = assistant.ask("How many companies are in the aviation cluster today?")
     assert not today.refused and "300" in today.answer
 
@@ -328,10 +336,9 @@ def test_live_data_is_refused_with_where_to_ask_and_todays_figure_is_not(assista
 def test_a_question_for_a_goal_opens_with_the_sentence_naming_the_goal(assistant: Assistant) -> None:
     # a final clause ("damit …") states an aim too, but "Ziel … ist" says what the goal is
     assert states_aim("Ziel des Vereins ist ein Netzwerk.") and not states_aim("Er trifft sich, damit man sich kennt.")
-    for question in ("Wozu gibt es das Food-Cluster?", "What is the goal of the food cluster?"):
-        assert "Ziel" in first_sentence(assistant.ask(question).answer) or "goal" in first_sentence(
-            assistant.ask(question).answer
-        )
+    assert not states_aim("Dabei zielen die Firmen auf Export.") and not states_aim("Ziel-Gruppe sind Firmen.")
+    answer = assistant.ask("Wozu gibt es das Food-Cluster?").answer  # without the rule, the "damit" sentence opens
+    assert first_sentence(answer).startswith("Ziel des Food-Clusters"), answer
 
 
 def test_an_age_or_a_founding_year_asks_for_the_founding(assistant: Assistant) -> None:
@@ -344,8 +351,8 @@ def test_an_age_or_a_founding_year_asks_for_the_founding(assistant: Assistant) -
     ):
         asked = fit.asked(question, lang, tuple(kinds_asked(question)), frozenset())
         assert WHEN in asked.kinds and Tokenizer(lang)(word)[0] in asked.terms, asked.terms
-    result = assistant.ask("How old is the aviation cluster association?")
-    assert "2011" in first_sentence(result.answer), result.answer
+    people = fit.asked("Wer ist jünger, die Leiterin oder der Sprecher?", "de", (WHEN,), frozenset())
+    assert Tokenizer("de")("Gründung")[0] not in people.terms  # people's ages are no founding
 
 
 def test_a_question_for_clusters_says_whose_item_it_quotes(assistant: Assistant) -> None:

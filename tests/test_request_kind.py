@@ -21,6 +21,9 @@ from assistant.request_kind import ADVICE, LIVE, request_kind
         ("Should I study shipbuilding or logistics?", ADVICE),
         ("Welcher Studiengang ist besser für mich?", ADVICE),
         ("Can you recommend a bank for my company?", ADVICE),
+        ("Does the shipyard currently have open positions for welders?", LIVE),
+        ("Sucht die Werft gerade Mechaniker?", LIVE),
+        ("Do you think I should sell my shares?", ADVICE),
     ],
 )
 def test_live_data_and_personal_decisions_are_recognised(question: str, kind: str) -> None:
@@ -38,6 +41,13 @@ def test_live_data_and_personal_decisions_are_recognised(question: str, kind: st
         "Welche Fachkräfte sucht die Branche?",
         "When did the first hydrogen ferry arrive?",
         "Wie viele Arbeitsplätze hängen am Hafen?",
+        "Sollte ich mich an die Förderbank wenden, wenn ich Geld brauche?",
+        "Could you recommend which cluster deals with batteries?",
+        "Würde ich als kleine Firma vom Cluster profitieren?",
+        "Was ist der Fahrplan der Strategie bis 2030?",
+        "Welche Fachkräfte sucht die Branche heute?",
+        "Wie viele Schiffe kommen heute jährlich im Hafen an?",
+        "Soll ich Mitglied werden? Was kostet die Mitgliedschaft?",
     ],
 )
 def test_questions_the_sources_answer_are_no_such_request(question: str) -> None:
