@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from assistant.lexical import normalize
 
 WHO, WHEN, HOW_MANY, WHERE, HOW_TO, WHAT_IS, YES_NO = "who", "when", "how_many", "where", "how_to", "what_is", "yes_no"
+FUNDER = "funder"  # who pays for something: answered by a sentence saying who funds, finances or pays it
 MONEY = "money"  # how much money: a number alone (staff, members) does not answer it, an amount in euros does
 ACTIVITY = "activity"  # what an organisation does or works on: answered by the list of what it does
 PURPOSE = "purpose"  # why, what for, the goal of something: answered by a sentence stating an aim
-KINDS = (WHO, WHEN, MONEY, HOW_MANY, WHERE, HOW_TO, WHAT_IS, ACTIVITY, PURPOSE, YES_NO)
+KINDS = (WHO, WHEN, FUNDER, MONEY, HOW_MANY, WHERE, HOW_TO, WHAT_IS, ACTIVITY, PURPOSE, YES_NO)
 
 # the roles through which people are named in an organisation (the answer to "who leads / runs / heads ...")
 ROLES = (
@@ -64,6 +65,14 @@ _ASKED: tuple[tuple[str, str], ...] = (
         r"|wie alt|how old"
         r"|wann|in welchem jahr|welches jahr|seit welchem|when|what year|which year|how long ago"
         r"|gründungsjahr\w*|gründungsdatum|jahreszahl|datum|founding (?:year|date)|year (?:it was |of )?found\w*",
+    ),
+    # who pays for something asks for the funder, not for a person in a role
+    (
+        FUNDER,
+        r"wer (?:\w+ )?(?:finanziert|kofinanziert|bezahlt|zahlt|fördert|trägt die kosten)|von wem (?:\w+ ){0,6}"
+        r"(?:finanziert|gefördert|bezahlt)|woher (?:kommt|kommen) (?:das|die) (?:geld|mittel)|"
+        r"who (?:\w+ )?(?:funds|finances|co-finances|pays|paid|sponsors|is funding|is paying)|"
+        r"by whom (?:\w+ ){0,6}(?:funded|financed|paid)|where does the (?:money|funding) come from",
     ),
     (WHO, r"wer|wem|wen|wessen|who|whom|whose"),
     # an amount asked for beside a noun of money ("Wie viel Zuschuss …?", "How much funding …?"), or in euros
@@ -145,10 +154,18 @@ _AMOUNT = (
     r"(?:euros?|eur|€)"
 )
 
+# the verbs of paying for something (not the nouns: a title "… und Clusterfinanzierung" says nobody pays)
+_FUNDS = (
+    r"finanziert|finanzierte|finanzieren|kofinanziert|kofinanzierte|gefördert|fördert|förderte|bezahlt|bezahlte|"
+    r"zahlt|zahlte|getragen|trägt|bewilligt|bewilligte|funds|funded|finances|financed|co-finances|co-financed|pays|"
+    r"paid|sponsors|sponsored|granted|grants"
+)
+
 _HOLDS = {
     WHO: _ROLE_RE,
     WHEN: re.compile(rf"{_YEAR}|(?<!\w)(?:{_MONTHS})(?!\w)"),
     MONEY: re.compile(rf"(?<!\w)(?:{_folded(_AMOUNT)})(?!\w)|(?:€|(?<!\w)eur)\s?\d"),
+    FUNDER: re.compile(rf"(?<!\w)(?:{_folded(_FUNDS)})(?!\w)"),
     HOW_MANY: re.compile(rf"(?<![\w.,])\d[\d.,]*(?![\w])|(?<!\w)(?:{_folded(_NUMBER_WORDS)})(?!\w)|\d+\s?%"),
     WHERE: re.compile(rf"(?<!\w)(?:{_folded(_PLACE)})(?!\w)"),
     HOW_TO: re.compile(rf"(?<!\w)(?:{_WAY})(?!\w)"),

@@ -13,6 +13,7 @@ from assistant.lexical import Tokenizer
 from assistant.messages import text
 from assistant.question_kind import (
     ACTIVITY,
+    FUNDER,
     HOW_MANY,
     HOW_TO,
     MONEY,
@@ -365,6 +366,16 @@ def test_a_question_for_clusters_says_whose_item_it_quotes(assistant: Assistant)
     # "… and what else does it do?" wants all of that cluster's list
     answer = assistant.ask("Which cluster works on new cabin concepts, and what else does it do?").answer
     assert all(item in answer for item in ("Lightweight design", "Cabin", "Hydrogen", "Production")), answer
+
+
+def test_who_pays_asks_for_the_funder_and_says_when_the_sources_do_not_name_one(assistant: Assistant) -> None:
+    assert kinds_asked("Wer finanziert das Netzwerk?") == kinds_asked("Who pays for the project?") == [FUNDER]
+    assert kinds_asked("Wer leitet das Netzwerk?") == [WHO]
+    assert holds(FUNDER, "Die Stadt finanziert das Projekt.") and not holds(FUNDER, "Clusterfinanzierung 2021")
+    paid = assistant.ask("Wer bezahlt die Forschung des maritimen Clusters zu saubereren Kraftstoffen?")
+    assert "Europäischen Union" in first_sentence(paid.answer) and not paid.notes, (paid.answer, paid.notes)
+    unknown = assistant.ask("Who funds the aviation cluster?")  # its sources say nothing about who pays
+    assert not unknown.refused and text("en", "gap_funder") in unknown.notes, unknown.notes
 
 
 def test_a_two_part_question_gets_both_parts_answered(assistant: Assistant) -> None:
