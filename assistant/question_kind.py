@@ -80,7 +80,11 @@ _ASKED: tuple[tuple[str, str], ...] = (
         MONEY,
         # the amount word and the noun of money in one clause: "Wie viele Projekte erhalten Förderung?" counts
         rf"(?:wie ?viel(?!e)|wie hoch|wie groß|how much|how high|how (?:big|large))"
-        rf"(?: (?!und |and |oder |or )[^\s,;?]+){{0,6}}? (?:{_MONEY_NOUNS})|in euros?|was kostet\w*",
+        rf"(?: (?!und |and |oder |or )[^\s,;?]+){{0,6}}? (?:{_MONEY_NOUNS})|in euros?|was kostet\w*"
+        # whether there is money for something ("Gibt es Geld für …?", "Can I get a grant …?") wants the sum
+        r"|(?:gibt es|bekomme ich|bekommt man|kriege ich|kriegt man|erhalte ich|is there|are there|can i get|"
+        r"do i get|could i get)(?: \S+){0,3}? (?:geld|zuschuss\w*|zuschüsse|fördergeld\w*|fördermittel\w*|money|"
+        r"grants?|funding|subsid\w*)",
     ),
     (HOW_MANY, r"wie ?viele?|wieviel\w*|anzahl|wie groß|how many|how much|number of|how (big|large)"),
     (WHERE, r"wo|woher|wohin|where|in welche[rm] (stadt|ort|stadtteil|bezirk)|in which (city|district|part)"),

@@ -268,6 +268,8 @@ def test_a_question_for_money_wants_an_amount_of_money_not_any_number(assistant:
     )
     assert kinds_asked("Wie viele Fördermitglieder hat der Verein?") == [HOW_MANY]  # members, not money
     assert kinds_asked("Wie viele Projekte erhalten eine Förderung?") == [HOW_MANY]  # projects counted
+    assert kinds_asked("Gibt es Geld für Bäckereien?") == kinds_asked("Can I get a grant for a bakery?") == [MONEY]
+    assert kinds_asked("Gibt es ein Netzwerk für Bäckereien?") == [YES_NO]
     assert kinds_asked("Wie hoch ist der Mitgliedsbeitrag?") == kinds_asked("How large is the budget?") == [MONEY]
     assert holds(MONEY, "bis zu 200.000 Euro") and holds(MONEY, "65 million euros") and not holds(MONEY, "80 firms")
     for question in (
