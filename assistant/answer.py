@@ -29,6 +29,7 @@ from assistant.question_kind import (
     HOW_TO,
     MONEY,
     PURPOSE,
+    SHARE,
     WHEN,
     WHERE,
     WHO,
@@ -76,8 +77,8 @@ MAX_CLUSTERS = 3  # "Welche Cluster befassen sich mit …?" is answered from at 
 
 # kinds whose absence from every quoted sentence is said ("Ein Datum dazu nennen die Quellen nicht."): their
 # facts are recognised reliably (a role, a year, a number); a place or a way is recognised too loosely for that
-GAP_KINDS = (WHO, WHEN, FUNDER, MONEY, HOW_MANY)
-FACT_KINDS = frozenset({WHO, WHEN, FUNDER, MONEY, HOW_MANY, WHERE, HOW_TO})
+GAP_KINDS = (WHO, WHEN, FUNDER, SHARE, MONEY, HOW_MANY)
+FACT_KINDS = frozenset({WHO, WHEN, FUNDER, SHARE, MONEY, HOW_MANY, WHERE, HOW_TO})
 Item = tuple[int, int, int]  # (unit, chunk, sentence)
 LOOKED_UP = 2  # sentences of a kind looked up in an organisation's passages
 LABELLED_LIST = 3  # a list this long answers with its labels; shorter ones are quoted whole

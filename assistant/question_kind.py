@@ -16,10 +16,11 @@ from assistant.lexical import normalize
 
 WHO, WHEN, HOW_MANY, WHERE, HOW_TO, WHAT_IS, YES_NO = "who", "when", "how_many", "where", "how_to", "what_is", "yes_no"
 FUNDER = "funder"  # who pays for something: answered by a sentence saying who funds, finances or pays it
+SHARE = "share"  # what part of a whole: answered by a percentage or fraction, not by any number
 MONEY = "money"  # how much money: a number alone (staff, members) does not answer it, an amount in euros does
 ACTIVITY = "activity"  # what an organisation does or works on: answered by the list of what it does
 PURPOSE = "purpose"  # why, what for, the goal of something: answered by a sentence stating an aim
-KINDS = (WHO, WHEN, FUNDER, MONEY, HOW_MANY, WHERE, HOW_TO, WHAT_IS, ACTIVITY, PURPOSE, YES_NO)
+KINDS = (WHO, WHEN, FUNDER, SHARE, MONEY, HOW_MANY, WHERE, HOW_TO, WHAT_IS, ACTIVITY, PURPOSE, YES_NO)
 
 # the roles through which people are named in an organisation (the answer to "who leads / runs / heads ...")
 ROLES = (
@@ -76,6 +77,11 @@ _ASKED: tuple[tuple[str, str], ...] = (
     ),
     (WHO, r"wer|wem|wen|wessen|who|whom|whose"),
     # an amount asked for beside a noun of money ("Wie viel Zuschuss …?", "How much funding …?"), or in euros
+    (
+        SHARE,
+        r"anteil\w*|wie ?viel prozent|welche[rn]? teil|prozentsatz|\w+quote|what share|share of|proportion|"
+        r"how (?:big|large) (?:a|is the) share|percentage|what percent|how many per ?cent",
+    ),
     (
         MONEY,
         # the amount word and the noun of money in one clause: "Wie viele Projekte erhalten Förderung?" counts
@@ -165,9 +171,16 @@ _FUNDS = (
     r"paid|sponsors|sponsored|granted|grants"
 )
 
+_PARTS_OF = (
+    r"\d+(?:[.,]\d+)?\s?(?:%|prozent|per ?cent)|drittel|viertel|hälfte|fünftel|zehntel|third|thirds|quarter|"
+    r"quarters|half|fifth|tenth|jede[rs]? (?:zweite|dritte|vierte|fünfte|sechste|siebte|achte|zehnte)[nrs]?|"
+    r"one in (?:two|three|four|five|six|seven|eight|ten)|every (?:second|third|fourth|fifth|tenth)"
+)
+
 _HOLDS = {
     WHO: _ROLE_RE,
     WHEN: re.compile(rf"{_YEAR}|(?<!\w)(?:{_MONTHS})(?!\w)"),
+    SHARE: re.compile(rf"(?<!\w)(?:{_folded(_PARTS_OF)})(?!\w)"),
     MONEY: re.compile(rf"(?<!\w)(?:{_folded(_AMOUNT)})(?!\w)|(?:€|(?<!\w)eur)\s?\d"),
     FUNDER: re.compile(rf"(?<!\w)(?:{_folded(_FUNDS)})(?!\w)"),
     HOW_MANY: re.compile(rf"(?<![\w.,])\d[\d.,]*(?![\w])|(?<!\w)(?:{_folded(_NUMBER_WORDS)})(?!\w)|\d+\s?%"),

@@ -18,6 +18,7 @@ from assistant.question_kind import (
     HOW_TO,
     MONEY,
     PURPOSE,
+    SHARE,
     WHAT_IS,
     WHEN,
     WHERE,
@@ -122,6 +123,7 @@ MARITIME = {
         The maritime cluster runs projects on shipbuilding, port technology and offshore work.
         The maritime cluster runs a network of shipyards, suppliers and ports along the coast.
         The maritime cluster runs events where shipping companies meet researchers.
+        About a quarter of the maritime cluster's member firms are shipyards.
         <!-- src: 1 -->
 
         ## Board
@@ -162,6 +164,7 @@ MARITIME = {
         Das maritime Cluster führt Projekte zu Schiffbau, Hafentechnik und Offshore durch.
         Das maritime Cluster betreibt ein Netzwerk von Werften, Zulieferern und Häfen an der Küste.
         Das maritime Cluster veranstaltet Treffen von Reedereien und Forschenden.
+        Etwa ein Viertel der Mitgliedsfirmen des maritimen Clusters sind Werften.
         <!-- src: 1 -->
 
         ## Vorstand
@@ -378,6 +381,16 @@ def test_who_pays_asks_for_the_funder_and_says_when_the_sources_do_not_name_one(
     assert "Europäischen Union" in first_sentence(paid.answer) and not paid.notes, (paid.answer, paid.notes)
     unknown = assistant.ask("Who funds the aviation cluster?")  # its sources say nothing about who pays
     assert not unknown.refused and text("en", "gap_funder") in unknown.notes, unknown.notes
+
+
+def test_a_question_for_a_share_wants_a_percentage_or_fraction(assistant: Assistant) -> None:
+    assert kinds_asked("Welchen Anteil haben Start-ups?") == kinds_asked("What share of firms export?") == [SHARE]
+    assert holds(SHARE, "jedes siebte Unternehmen") and holds(SHARE, "2,6 Prozent") and not holds(SHARE, "80 Firmen")
+    for question, fact in (
+        ("What share of the maritime cluster's member firms are shipyards?", "quarter"),
+        ("Welcher Anteil der Firmen im maritimen Cluster sind Werften?", "Viertel"),
+    ):
+        assert fact in first_sentence(assistant.ask(question).answer)
 
 
 def test_a_two_part_question_gets_both_parts_answered(assistant: Assistant) -> None:
