@@ -200,6 +200,16 @@ class OutOfScopeExamples:
         return float(scores[best]), self.examples[best]
 
 
+def owner(place: str, question: str) -> bool:
+    """Whether a question names a place as the owner of what it asks about ("the Port of Rotterdam", "Rotterdam's
+    port", "der Hafen von Rotterdam"): then it asks about that place's own organisation, even where a cluster's
+    passages name the place (as a competitor or a partner)."""
+    name = re.escape(place)
+    owned = r"port|airport|cluster|government|ministry|hafen|flughafen|senat"  # not "city of": a location
+    pattern = rf"(?<!\w)(?:(?:{owned}) (?:of|von) {name}(?!\w)|{name}(?:'s|’s)(?!\w))"
+    return bool(re.search(pattern, question, re.IGNORECASE))
+
+
 class ScopeGate:
     """The gate stage: is the question about something the corpus covers? Runs before any LLM call.
 
@@ -263,6 +273,9 @@ class ScopeGate:
         if PARTNERSHIP.search(normalize(turn.question)):  # "Hat das Luftfahrtcluster Partner in Frankreich?"
             return None
         connected = frozenset().union(*(self.places_by_topic.get(t, frozenset()) for t in named))
+        owned = [p for p in query.other_places if owner(p, turn.question)]  # "the Port of Rotterdam", "Kieler …"
+        if owned:
+            return owned[0]
         return next((p for p in query.other_places if p not in connected and not self._word_not_place(p)), None)
 
     def _word_not_place(self, name: str) -> bool:

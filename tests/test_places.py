@@ -60,3 +60,12 @@ def test_a_clusters_partners_abroad_are_the_clusters_own(assistant: Assistant) -
     """Partners and cooperations of one of Hamburg's clusters elsewhere are asked about Hamburg's cluster."""
     result = assistant.ask("Does the aviation cluster cooperate with partners in Canada?")
     assert not result.refused, result.answer
+
+
+def test_a_place_named_as_an_owner_is_asked_about_itself(assistant: Assistant) -> None:
+    """The maritime passages name Rotterdam as a competing port; a question about Rotterdam's own port is still
+    about Rotterdam, while "the city of Kiel" only says where an office of Hamburg's cluster is."""
+    rotterdam = assistant.ask("What does Rotterdam's port offer young shipping firms?")
+    assert rotterdam.refused and "Rotterdam" in rotterdam.answer, rotterdam.answer
+    kiel = assistant.ask("Does the maritime cluster have an office in the city of Kiel?")
+    assert not kiel.refused
