@@ -470,7 +470,7 @@ class Composer:
         if enumeration and in_list and in_list[0].fit >= candidates[0].fit - s.answer_margin:
             u = in_list[0].item[0]  # "Welche Cluster …?": the list that fits best is the answer
             lead = units[u].first
-            # "… and what else does it research?": all of what the asked organisation's own list names
+            # "…, and which other fields does it cover?": all of what the asked organisation's own list names
             # (with no organisation named, the one whose list fits best: "Welches Cluster …, und was macht es noch?")
             whole = ACTIVITY in asked.kinds and lead.kind == "lead" and lead.topic in (asked.topics or {lead.topic})
             whole = whole and holds(ACTIVITY, lead.sentences[0])

@@ -1,4 +1,4 @@
-"""The parts of a question that asks two or more things ("Wer leitet X, und seit wann gibt es Y?").
+"""The parts of a question that asks two or more things ("Wer leitet X, und wo sitzt Y?").
 
 Each part is answered by its own best sentence: the sentence closest to the whole question is often the one for
 the part asked most emphatically, and the other part then comes late or not at all. A question is split where a

@@ -35,7 +35,7 @@ _EVENTS = (
 )
 _MOMENT = r"heute|today|tonight|gerade|jetzt|right now|at the moment|this week|diese woche|morgen|tomorrow"
 _PERIOD = r"jährlich|pro jahr|im jahr|jahr für jahr|annually|per year|a year|each year|every year"
-# a decision asked of the assistant: "Soll ich …?", "Should I …?", "Was ist besser für mich?"
+# a decision asked of the assistant: "Soll ich …?", "Should I …?", "Welcher Weg ist besser für mich?"
 _ADVICE = (
     r"^(?:und |and |also |so )?(?:soll|sollte|sollen) (?:ich|wir)\b|^(?:und |and |so )?(?:should|shall) (?:i|we)\b|"
     r"(?:do you think|meinen sie|meinst du|finden sie)(?: that| dass)? (?:i|we|ich|wir) should|"

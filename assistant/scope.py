@@ -273,7 +273,9 @@ class ScopeGate:
         if PARTNERSHIP.search(normalize(turn.question)):  # "Hat das Luftfahrtcluster Partner in Frankreich?"
             return None
         connected = frozenset().union(*(self.places_by_topic.get(t, frozenset()) for t in named))
-        owned = [p for p in query.other_places if owner(p, turn.question)]  # "the Port of Rotterdam", "Kieler …"
+        owned = [
+            p for p in query.other_places if owner(p, turn.question)
+        ]  # "the Port of Rotterdam", "Rotterdam's port"
         if owned:
             return owned[0]
         return next((p for p in query.other_places if p not in connected and not self._word_not_place(p)), None)

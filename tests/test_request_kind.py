@@ -34,7 +34,7 @@ def test_live_data_and_personal_decisions_are_recognised(question: str, kind: st
     "question",
     [
         "Wie viele Firmen gehören heute zum Cluster?",
-        "Who is the managing director of the cluster at the moment?",
+        "Which person chairs the association at the moment?",
         "Where should I turn to with a start-up idea?",
         "An wen sollte ich mich mit einer Projektidee wenden?",
         "Welche Projekte laufen gerade im Cluster?",
