@@ -100,6 +100,12 @@ def supplements(lead_in: str) -> bool:
     return bool(SUPPLEMENT.match(lead_in))
 
 
+def lists_what_it_does(chunk: Chunk) -> bool:
+    """Whether a chunk is a list's lead-in that introduces what an organisation does ("… arbeitet an diesen
+    Schwerpunkten:")."""
+    return chunk.kind == "lead" and holds(ACTIVITY, chunk.sentences[0])
+
+
 def label_of(item: str) -> str | None:
     """The label an item starts with ("Leichtbau" of "Leichtbau: Entwicklung von …"), if it has a short one."""
     match = LABEL.match(item)
@@ -371,11 +377,7 @@ class Composer:
                     units.append(Unit(chunks=[chunk], rank=len(units)))
                     scored.append([])
                     u = unit_of[chunk.id] = len(units) - 1
-                if not any(row[2] == k for row in scored[u]):
-                    scored[u].append((float(vector @ query_vector), 0, k, vector))
-                units[u].selected.append((0, k))
-                if u not in used:
-                    used.append(u)
+                self._cite_sentence(units, scored, used, (u, 0, k), vector, query_vector)
                 quoted.append((chunk, k))
 
     def _look_up_activities(
@@ -391,12 +393,7 @@ class Composer:
         found = []
         for chunk in self.by_topic.get((topic, asked.lang), []):
             vector = self._vector(chunk, 0)
-            if (
-                chunk.kind == "lead"
-                and chunk.list_id in self.lists
-                and vector is not None
-                and holds(ACTIVITY, chunk.sentences[0])
-            ):
+            if chunk.list_id in self.lists and vector is not None and lists_what_it_does(chunk):
                 found.append((self.fit.score(asked, chunk, 0, float(vector @ query_vector)), chunk, vector))
         if not found:
             return
@@ -406,10 +403,18 @@ class Composer:
             units.append(Unit(chunks=[lead] + self.lists[lead.list_id or ""], rank=len(units), is_list=True))
             scored.append([])
             u = len(units) - 1
-        if not any(row[1] == 0 and row[2] == 0 for row in scored[u]):
-            scored[u].append((float(vector @ query_vector), 0, 0, vector))
-        if (0, 0) not in units[u].selected:
-            units[u].selected.append((0, 0))
+        self._cite_sentence(units, scored, used, (u, 0, 0), vector, query_vector)
+
+    @staticmethod
+    def _cite_sentence(
+        units: list[Unit], scored: list[list], used: list[int], item: Item, vector: np.ndarray, query_vector: np.ndarray
+    ) -> None:
+        """Quote a sentence a look-up found: scored against the question, selected, its unit cited."""
+        u, c, k = item
+        if not any(row[1] == c and row[2] == k for row in scored[u]):
+            scored[u].append((float(vector @ query_vector), c, k, vector))
+        if (c, k) not in units[u].selected:
+            units[u].selected.append((c, k))
         if u not in used:
             used.append(u)
 
@@ -472,8 +477,9 @@ class Composer:
             lead = units[u].first
             # "…, and which other fields does it cover?": all of what the asked organisation's own list names
             # (with no organisation named, the one whose list fits best: "Welches Cluster …, und was macht es noch?")
-            whole = ACTIVITY in asked.kinds and lead.kind == "lead" and lead.topic in (asked.topics or {lead.topic})
-            whole = whole and holds(ACTIVITY, lead.sentences[0])
+            whole = (
+                ACTIVITY in asked.kinds and lists_what_it_does(lead) and lead.topic in (asked.topics or {lead.topic})
+            )
             items = self._items_introduced(units[u]) if whole else self._items_asked(units[u], asked)
             main = [(u, c, k) for c, k in items]
             if clusters > 1 and not whole:  # "Welche Cluster befassen sich mit …?": each cluster's list that fits
@@ -583,11 +589,7 @@ class Composer:
             if cand.fit < candidates[0].fit - self.settings.kind_first_margin:
                 break
             chunk = self._chunk(units, cand.item)
-            if (
-                chunk.kind == "lead"
-                and (not asked.topics or chunk.topic in asked.topics)
-                and holds(ACTIVITY, chunk.sentences[0])
-            ):
+            if lists_what_it_does(chunk) and (not asked.topics or chunk.topic in asked.topics):
                 leads.append(cand)
         return min(leads, key=lambda cand: self._activity_rank(self._chunk(units, cand.item), asked), default=None)
 

@@ -71,17 +71,20 @@ class Understander:
 
         t = time.perf_counter()
         texts = question_parts(searchable)  # a question asking several things: each part gets a vector too
-        vectors = self.embedder.embed_query_vectors([searchable] + texts if len(texts) >= 2 else [searchable])
+        parts_asked = texts if len(texts) >= 2 else []
+        previous = [history[-1]] if follow_up else []
+        # one embedding call: the question, its parts, and for a follow-up the previous question
+        vectors = self.embedder.embed_query_vectors([searchable, *parts_asked, *previous])
         query_vector = vectors[0]
         search_vector, sentence_vector, keyword_text = query_vector, query_vector, searchable
         history_vector: np.ndarray | None = None
         if follow_up:
             weight = self.settings.follow_up_weight
-            history_vector = self.embedder.embed_query_vector(history[-1])
+            history_vector = vectors[-1]
             search_vector = _unit(query_vector + weight * history_vector)
             sentence_vector = _unit(query_vector + SENTENCE_FOLLOW_UP_SHARE * weight * history_vector)
             keyword_text = f"{searchable} {history[-1]}"
-        parts = self.parts(texts, vectors[1:], history_vector, topics or carried)
+        parts = self.parts(parts_asked, vectors[1 : 1 + len(parts_asked)], history_vector, topics or carried)
         turn.timed("query_embedding", t)
         extra_terms = self.glossary.expand(keyword_text)
         own_terms = extra_terms if keyword_text == searchable else self.glossary.expand(searchable)
@@ -105,10 +108,9 @@ class Understander:
         self, texts: list[str], vectors: np.ndarray, history_vector: np.ndarray | None, topics: list[str]
     ) -> list[QuestionPart]:
         """The things a question asks, each with its vector (a follow-up's with its conversation's share, as the
-        whole question's sentence vector) and the clusters it names; none for a question asking one thing."""
-        if len(texts) < 2:
-            return []
-        found = []
+        whole question's sentence vector) and the clusters it names; none for a question asking one thing (`texts`
+        empty)."""
+        found: list[QuestionPart] = []
         for text, vector in zip(texts, vectors, strict=True):
             if history_vector is not None:
                 vector = _unit(vector + SENTENCE_FOLLOW_UP_SHARE * self.settings.follow_up_weight * history_vector)
