@@ -49,8 +49,8 @@ async def start() -> None:
         cl.Action(name=STARTER_ACTION, payload={"index": n}, label=item["label"])
         for n, item in enumerate(messages.messages(lang)["starters"])
     ]
-    text = f"{messages.text(lang, 'welcome')}\n\n_{messages.text(lang, 'disclaimer_short')}_"
-    await cl.Message(content=text, actions=starters).send()
+    # the note that answers come from their sources is the footer (translations "watermark"): once, always in view
+    await cl.Message(content=messages.text(lang, "welcome"), actions=starters).send()
 
 
 @cl.action_callback(STARTER_ACTION)
@@ -112,14 +112,12 @@ async def answer(question: str, truncated: bool = False) -> None:
     task = asyncio.ensure_future(
         assistant.aask(question, list(history), fallback_language=fallback, on_token=on_token, truncated=truncated)
     )
-    streamed = False
     try:
         while not (task.done() and tokens.empty()):
             try:
                 token = await asyncio.wait_for(tokens.get(), timeout=0.1)
             except TimeoutError:
                 continue
-            streamed = True
             await reply.stream_token(token)
     finally:  # stopped or disconnected: the answer stops too (an LLM request is cancelled)
         if not task.done():
@@ -134,7 +132,7 @@ async def answer(question: str, truncated: bool = False) -> None:
         history.append(question[: assistant.settings.max_question_chars])
         kept = assistant.settings.chat_history_kept
         cl.user_session.set(HISTORY_KEY, history[-kept:] if kept else [])
-    text = answer_markdown(result, disclaimer=True, more_inline=False)
+    text = answer_markdown(result, more_inline=False)
     # Message.elements is typed with a type variable of Element; a list of Text is what it holds
     reply.elements = cast(list[Any], source_elements(result, getattr(cl.context.session, "client_type", "webapp")))
     reply.metadata = {  # for the staff report (the data layer removes personal data before storing it)
@@ -145,9 +143,7 @@ async def answer(question: str, truncated: bool = False) -> None:
         "mode": result.mode,
         "citations": [c.doc_id for c in result.citations],
     }
-    if streamed:  # the final text is authoritative: cleaned citations, or the extractive fallback
-        reply.content = text
-    else:
-        for start in range(0, len(text), 24):
-            await reply.stream_token(text[start : start + 24])
+    # The final text is authoritative (cleaned citations, or the extractive fallback). An answer that was not
+    # generated token by token is ready as a whole and is shown at once, not dribbled out.
+    reply.content = text
     await reply.send()

@@ -17,6 +17,12 @@ from lingua import Language, LanguageDetectorBuilder
 _CODES = {Language.GERMAN: "de", Language.ENGLISH: "en"}
 _lock = threading.Lock()
 SAMPLE_CHARS = 400  # the start of a text tells its language; reading 2,000 characters only costs time
+# A message needs this many words (of two letters or more, outside markup) to tell its own language; with fewer
+# ("<b>hydrogen</b>", "**?**") the conversation's language and then the UI's decide. One word is too little:
+# names and technical terms are shared by both languages ("Cluster", "FinTech", "Hamburg").
+MIN_LANGUAGE_WORDS = 2
+# Markup is no language: HTML tags, Markdown image/link syntax (the link text stays), URLs, code and emphasis marks.
+_MARKUP = re.compile(r"<[^<>]{0,300}>|!?\[([^\]]{0,300})\]\([^)]{0,500}\)|https?://\S+|`[^`]{0,300}`|[*_~#>|]+")
 
 
 @lru_cache(maxsize=1)
@@ -62,6 +68,17 @@ _QUOTED = re.compile(  # bounded like retrieval.QUOTE_CHARS, so that unclosed qu
 _WORDS = re.compile(r"(?u)\b\w+\b")
 
 
+def without_markup(text: str) -> str:
+    """The message's own words: tags, URLs, code and Markdown marks removed, a link's text kept."""
+    return _MARKUP.sub(lambda m: f" {m.group(1) or ''} ", text)
+
+
+def tells_language(text: str) -> bool:
+    """Whether a message has enough words of its own to tell its language (see MIN_LANGUAGE_WORDS)."""
+    words = [w for w in _WORDS.findall(without_markup(text)) if len(w) >= 2 and not w.isdigit()]
+    return len(words) >= MIN_LANGUAGE_WORDS
+
+
 def _words(text: str) -> list[str]:
     """Lower-cased words outside quotes: a quoted title does not tell the question's language."""
     return [w.casefold() for w in _WORDS.findall(_QUOTED.sub(" ", text))]
@@ -93,8 +110,8 @@ def detect_language(text: str, unsure_band: tuple[float, float] = (0.35, 0.65)) 
     Function words decide first (they ignore quoted titles and names from the other language);
     lingua decides the rest, and a confidence inside `unsure_band` means unsure.
     """
-    text = text.strip()[:SAMPLE_CHARS]
-    if not any(ch.isalpha() for ch in text):
+    text = without_markup(text.strip()[:SAMPLE_CHARS])
+    if not tells_language(text):
         return None
     vote = _function_word_vote(text)
     if vote:
@@ -182,8 +199,10 @@ def vocabulary_vote(text: str, words_by_lang: Mapping[str, frozenset[str]], marg
     """'de' or 'en' by the words of the corpus's own documents: a word its English documents use and its German
     ones do not ("aircraft", "hiring" beside a company name) counts for English, and the other way round. For
     questions whose grammar and lingua leave the language open, mostly names and nouns."""
+    if not tells_language(text):
+        return None
     de, en = words_by_lang.get("de", frozenset()), words_by_lang.get("en", frozenset())
-    words = [w for w in _words(text) if len(w) >= 2]
+    words = [w for w in _words(without_markup(text)) if len(w) >= 2]
     votes = {"de": sum(w in de and w not in en for w in words), "en": sum(w in en and w not in de for w in words)}
     if votes["de"] >= votes["en"] + margin:
         return "de"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -45,7 +46,10 @@ class AskResult(BaseModel):
     notes: list[str] = Field(default_factory=list, description="Remarks for the user, e.g. that the question was cut.")
 
 
-def answer_markdown(result: AskResult, disclaimer: bool = False, more_inline: bool = True) -> str:
+_NO_IMAGES = re.compile(r"!\[")
+
+
+def answer_markdown(result: AskResult, more_inline: bool = True) -> str:
     """The answer with its notes, "more on this" and numbered sources as Markdown (chat and OpenAI-compatible
     clients). With `more_inline` false only the heading of "more on this" is written: the chat shows the part
     itself behind that name, collapsed, as an element."""
@@ -59,6 +63,5 @@ def answer_markdown(result: AskResult, disclaimer: bool = False, more_inline: bo
         parts.append(
             f"**{heading}**\n" + "\n".join(f"[{c.n}] [{c.title}]({c.url}) – {c.section}" for c in result.citations)
         )
-        if disclaimer:
-            parts.append(f"_{messages.text(lang, 'disclaimer')}_")
-    return "\n\n".join(p for p in parts if p)
+    # An image in Markdown would make the browser fetch it; quoted text is shown, never loaded from elsewhere.
+    return _NO_IMAGES.sub(r"!\\[", "\n\n".join(p for p in parts if p))

@@ -25,6 +25,7 @@ from assistant.api import BodyLimit, build_router, install_error_handlers
 from assistant.chat_guard import SocketOrigins
 from assistant.feedback import build_feedback_router
 from assistant.runtime import get_assistant, get_chat_guard, get_limiter
+from assistant.security_headers import SecurityHeaders
 from assistant.settings import PROJECT_ROOT, get_settings
 from assistant.webui import configure_chainlit, keep_page_local, logo_path, protect_logs
 
@@ -130,6 +131,7 @@ def create_app() -> FastAPI:
     limiter = get_limiter()
     app = FastAPI(title="Cluster Assistant", version="0.1.0", lifespan=lifespan)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
     app.add_middleware(SocketOrigins, allowed=settings.allowed_origins)
     app.add_middleware(
         CORSMiddleware,

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         description='Web origins allowed to embed the widget and call the API, as JSON, e.g. ["https://www.hamburg.de"].',
     )
 
+    frame_ancestors: list[str] = Field(
+        default_factory=lambda: ["'self'"],
+        description="Pages allowed to show the full chat in a frame (CSP frame-ancestors), as JSON, e.g. "
+        '["\'self\'", "https://www.hamburg.de"]; the widget needs no frame and is not affected.',
+    )
+
     api_keys: list[str] = Field(
         default_factory=list,
         description='Keys required for /api and /v1 as JSON, e.g. ["k1","k2"] (Authorization: Bearer or X-API-Key); '

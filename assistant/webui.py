@@ -1,8 +1,10 @@
 """The chat's web face: theme, local-only assets, allowed origins, and no IP addresses in logs.
 
 Chainlit's page links Google Fonts and a KaTeX stylesheet from a CDN; for the city
-website nothing may be fetched from third parties, so the page template is filtered
-and fonts come from public/fonts.css (system fonts).
+website nothing may be fetched from third parties, so the page template is filtered.
+Fonts are system fonts (theme.json's --font-sans); theme.json names an empty data: stylesheet
+as its font file, because without one the widget would link Google Fonts, and with a path it
+would fetch that path from the host page's server.
 """
 
 from __future__ import annotations
@@ -74,8 +76,10 @@ def configure_chainlit(settings: Settings) -> None:
     config.ui.name = theme.get("name") or config.ui.name
     config.ui.description = theme.get("description") or config.ui.description
     config.ui.custom_meta_image_url = "/logo"  # the page links nothing outside this server
-    config.ui.custom_js = "/public/a11y.js"
+    config.ui.custom_js = "/public/chat-ui.js"
+    config.ui.custom_css = "/public/chat-ui.css"
     config.features.spontaneous_file_upload.enabled = False
+    config.features.user_message_markdown = False  # a user's message is shown as typed: no image is fetched from it
 
 
 def keep_page_local() -> None:
@@ -87,6 +91,7 @@ def keep_page_local() -> None:
     def local_only(root_path: str) -> str:
         html = original(root_path)
         html = re.sub(r'<link\s+rel="preconnect"[^>]*>\s*', "", html)
+        html = re.sub(r"<!-- FONT START -->.*?<!-- FONT END -->", "", html, flags=re.S)  # system fonts only
         html = re.sub(r'<link[^>]+href="https://cdn\.jsdelivr\.net/[^"]*"[^>]*>\s*', "", html)
         html = re.sub(r'<meta property="og:url" content="https?://[^"]*">', "", html)
         return html
@@ -99,9 +104,9 @@ def logo_path(variant: str) -> Path:
     """The theme's logo file for "light" or "dark" (a path relative to the project)."""
     logo = load_theme().get("logo") or {}
     name = logo.get(variant) or logo.get("light") if isinstance(logo, dict) else logo
-    path = (PROJECT_ROOT / str(name or "public/logo_light.svg")).resolve()
+    path = (PROJECT_ROOT / str(name or "public/logo.svg")).resolve()
     public = (PROJECT_ROOT / "public").resolve()
-    return path if path.is_relative_to(public) and path.is_file() else public / "logo_light.svg"
+    return path if path.is_relative_to(public) and path.is_file() else public / "logo.svg"
 
 
 class RedactIPs(logging.Filter):

@@ -50,3 +50,16 @@ def test_a_question_of_names_and_a_few_english_words_is_answered_in_english(assi
     question = "Is Hamburg Invest Innovationsagentur open now?"
     assert detect_language(question) is None  # neither its grammar nor lingua tells
     assert assistant.ask(question, fallback_language="de").language == "en"
+
+
+def test_markup_is_no_language_and_too_few_words_leave_it_open() -> None:
+    """Tags, Markdown marks and URLs do not count; one word of its own is too little to tell the language."""
+    from assistant.language import detect_language, tells_language, without_markup
+
+    assert detect_language("<b>harbour</b>") is None and detect_language("**~~** ##") is None
+    assert detect_language("<i>Was macht</i> das Hafencluster?") == "de"
+    assert detect_language("Where is the **harbour** cluster?") == "en"
+    assert not tells_language("[Hafen](https://example.org/a-long-english-looking-path) !")
+    assert "Hafen" in without_markup("[Hafen](https://example.org/x)") and "example" not in without_markup(
+        "[Hafen](https://example.org/x)"
+    )
