@@ -2,7 +2,8 @@
    - labels:  every button and screen-reader text named in the UI language (Chainlit leaves some unnamed or English);
    - sources: the source panel opens only when a citation is clicked, and focus returns to that citation on close;
    - typing:  text typed before the chat is ready is kept when Chainlit swaps its input box;
-   - styles:  focus ring, starter buttons and link contrast (public/chat-ui.css, also inside the widget).
+   - styles:  focus ring, starter buttons and link contrast (public/chat-ui.css, also inside the widget);
+   - brand and landmarks: the full chat's header names the assistant (its one heading), banner and main marked.
    Runs on every DOM change; nothing here loads from anywhere but the assistant's own server. */
 (function () {
   "use strict";
@@ -190,7 +191,8 @@
     if (!header || header.querySelector(".ca-brand")) return;
     var slot = header.children[2] && !header.children[2].children.length ? header.children[2] : null;
     if (!slot) return;
-    var link = document.createElement("span");  /* a name, not a link: a link to "/" would end the conversation */
+    /* the page's one heading: a name, not a link (a link to "/" would end the conversation) */
+    var link = document.createElement("h1");
     link.className = "ca-brand";
     var img = document.createElement("img");
     img.src = "/logo";
@@ -199,12 +201,23 @@
     slot.appendChild(link);
   }
 
+  /* ---- landmarks: the full chat's header is the banner, the conversation the main part of the page ---- */
+  function landmarks(root) {
+    if (root.host) return;  /* the widget lives in the host page's landmarks */
+    var header = document.getElementById("header");
+    if (!header) return;
+    if (header.getAttribute("role") !== "banner") header.setAttribute("role", "banner");
+    var chat = header.nextElementSibling;
+    if (chat && chat.getAttribute("role") !== "main") chat.setAttribute("role", "main");
+  }
+
   function watch(root) {
     var checkSources = sources(root), checkTyping = typing(root);
     var run = function () {
       scheduled = false;
       fixLabels(root);
       brand(root);
+      landmarks(root);
       checkSources();
       checkTyping();
     };

@@ -436,6 +436,11 @@ def test_accessibility_in_both_themes_before_and_after_an_answer(
         print("\naxe (serious and critical would fail):", json.dumps(results, indent=1))
     bad = {name: [v for v in found if v["impact"] in ("serious", "critical")] for name, found in results.items()}
     assert all(not v for v in bad.values()), bad
+    structure = {
+        name: [v["id"] for v in found if v["id"] in ("landmark-one-main", "page-has-heading-one")]
+        for name, found in results.items()
+    }
+    assert all(not v for v in structure.values()), structure  # the full chat has its heading and main part
 
 
 def test_the_ui_language_decides_for_a_message_without_enough_words(app: str, browser, demo_host: str) -> None:
