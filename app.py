@@ -128,7 +128,7 @@ async def answer(question: str, truncated: bool = False) -> None:
         log.exception("answering failed")
         await cl.Message(content=messages.text(fallback, "error")).send()
         return
-    if not (result.refused or result.smalltalk):  # only questions the sources answered are context
+    if not (result.refused or result.smalltalk or result.questions):  # only questions answered are context
         history.append(question[: assistant.settings.max_question_chars])
         kept = assistant.settings.chat_history_kept
         cl.user_session.set(HISTORY_KEY, history[-kept:] if kept else [])
@@ -147,3 +147,5 @@ async def answer(question: str, truncated: bool = False) -> None:
     # generated token by token is ready as a whole and is shown at once, not dribbled out.
     reply.content = text
     await reply.send()
+    if result.draft_reply:  # an enquiry: the draft reply on its own, so its copy button copies just the draft
+        await cl.Message(content=result.draft_reply, metadata={"draft_reply": True}).send()

@@ -200,6 +200,26 @@ def ask(
                 highlight=False,
                 markup=False,
             )
+    if result.draft_reply:  # an enquiry: the reply to paste, after the answers and their sources
+        out.print(f"\n{'-' * 60}\n{result.draft_reply}", highlight=False, markup=False)
+
+
+@app.command("enquiry")
+def enquiry(
+    path: Annotated[Path, typer.Argument(help="A text file holding the e-mail (UTF-8).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
+    language: Annotated[str | None, typer.Option("--language", help="Force the answer language (de|en).")] = None,
+) -> None:
+    """Answer each question of an e-mail enquiry with its sources, and print a draft reply."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        err.print(f"Cannot read {path}: {exc}")
+        raise typer.Exit(2) from exc
+    if not text.strip():
+        err.print(f"{path} is empty: there is no enquiry to answer.")
+        raise typer.Exit(2)
+    ask(text, None, as_json, language)
 
 
 @app.command("eval")

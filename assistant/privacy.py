@@ -1,8 +1,9 @@
 """Personal data out of user messages before anything is stored or logged.
 
 E-mail addresses, phone numbers, IBANs and street addresses are replaced by
-placeholders; names are not recognised (see docs/privacy.md for exactly what is
-removed). Every step is linear in the text: each pattern can only start where a
+placeholders; names only where a letter puts them (after a salutation, under a
+closing formula), since names in running text are not recognised (see
+docs/privacy.md for exactly what is removed). Every step is linear in the text: each pattern can only start where a
 token starts and has bounded repetitions, phone numbers are found and validated
 by `phonenumbers` (Google's metadata), IBANs by `python-stdnum`, and addresses by
 a scan over the words. The rules favour catching too much over too little, but
@@ -17,7 +18,15 @@ from collections.abc import Iterator
 import phonenumbers
 from stdnum import iban
 
-PLACEHOLDERS = {"email": "[E-Mail]", "iban": "[IBAN]", "phone": "[Telefon]", "address": "[Adresse]"}
+from assistant.letters import name_spans
+
+PLACEHOLDERS = {
+    "email": "[E-Mail]",
+    "iban": "[IBAN]",
+    "phone": "[Telefon]",
+    "address": "[Adresse]",
+    "name": "[Name]",
+}
 PHONE_REGION = "DE"  # numbers without a country code are read as German ones
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
@@ -168,6 +177,7 @@ def redact(text: str | None) -> str | None:
     """The text with personal data replaced by placeholders (None stays None)."""
     if not text:
         return text
+    text = _replace(text, iter(name_spans(text)), PLACEHOLDERS["name"])  # in a salutation or signature only
     text = _EMAIL.sub(PLACEHOLDERS["email"], text)
     text = _replace(text, _iban_spans(text), PLACEHOLDERS["iban"])
     text = _replace(text, _address_spans(text), PLACEHOLDERS["address"])

@@ -21,6 +21,15 @@ class CitationOut(BaseModel):
     section: str = ""
 
 
+class EnquiryAnswer(BaseModel):
+    """One question of an enquiry with its own answer; citation numbers are the enquiry's."""
+
+    question: str = Field(description="The question as it stands in the enquiry.")
+    answer: str = Field(description="The answer, or one sentence saying the sources do not cover it and where to ask.")
+    refused: bool
+    citations: list[CitationOut] = Field(default_factory=list)
+
+
 class AskResult(BaseModel):
     answer: str
     language: Literal["de", "en"]
@@ -44,6 +53,14 @@ class AskResult(BaseModel):
     )
     fallback_reason: str | None = Field(None, description="Why a configured LLM's answer was not used.")
     notes: list[str] = Field(default_factory=list, description="Remarks for the user, e.g. that the question was cut.")
+    questions: list[EnquiryAnswer] = Field(
+        default_factory=list,
+        description="For an enquiry (several questions, or a long message): each question with its answer; "
+        "empty for a single question.",
+    )
+    draft_reply: str | None = Field(
+        None, description="For an enquiry: a formal reply built only from the cited sentences, marked as a draft."
+    )
 
 
 _NO_IMAGES = re.compile(r"!\[")

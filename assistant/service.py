@@ -24,7 +24,9 @@ from langchain_core.language_models.chat_models import BaseChatModel
 
 from assistant import messages
 from assistant.answer import Composer
+from assistant.business_topic import BusinessTopics
 from assistant.embeddings import Embedder, make_embedder
+from assistant.enquiry import EnquiryAnswerer, is_enquiry
 from assistant.glossary import load_glossary
 from assistant.index import (
     CorpusInvalid,
@@ -38,7 +40,7 @@ from assistant.index import (
     reset_index,
     update_index,
 )
-from assistant.language import warm_up, word_set
+from assistant.language import detect_language, warm_up, word_set
 from assistant.llm import EventLoopThread, GenerationFailed, Generator, make_chat_model, renumbered
 from assistant.places import places_by_topic
 from assistant.prepare import Preparer
@@ -82,6 +84,7 @@ class Assistant:
         self.index = index or self._open_index(progress)
         self.retriever = Retriever(self.index, s)
         self.composer = Composer(self.index, self.retriever, s)
+        self.business_topics = BusinessTopics(self.index, self.embedder, s.enquiry_topic_margin)
         glossary = load_glossary(s.corpus_dir / "glossary.yaml")
         # the glossary's terms are domain words too ("who pays" = "financed"), though no passage uses them
         glossary_terms = (" ".join(group) for group in glossary.expansions)
@@ -187,9 +190,12 @@ class Assistant:
         on_token: Callable[[str], None] | None,
         truncated: bool,
         run: Callable,
+        part_of_enquiry: bool = False,
     ) -> AskResult:
         """The stages of one answer. One deadline (LLM_TOTAL_TIMEOUT from the start) bounds everything an LLM
         does for the question, the follow-up rewrite included; when it passes, the extractive answer is given."""
+        if not part_of_enquiry and is_enquiry(question, self.settings.enquiry_min_words):
+            return await self._answer_enquiry(question, language, fallback_language, run)
         deadline = time.monotonic() + self.settings.llm_total_timeout
         turn: Turn = await run(self.prepare, question, history, language, fallback_language, truncated)
         if turn.redo:  # "auf Englisch, bitte": the previous question again, in that language
@@ -207,6 +213,28 @@ class Assistant:
                 fallback_reason = exc.reason
                 log.warning("LLM answer not used (%s), falling back to the extractive answer", exc.reason)
         return await run(self._compose, turn, fallback_reason)
+
+    async def _answer_enquiry(
+        self, text: str, language: str | None, fallback_language: str | None, run: Callable
+    ) -> AskResult:
+        """Each question of an enquiry through the same stages, its background as context; then the draft reply."""
+        started = time.perf_counter()
+
+        async def answer_one(question: str, history: list[str], lang: str) -> AskResult:
+            return await self._answer(question, history, lang, fallback_language, None, False, run, True)
+
+        def language_of(body: str, fallback: str | None) -> str:
+            found = detect_language(body)
+            return found or (fallback if fallback in ("de", "en") else self.settings.default_language)
+
+        def cluster_of(background: str) -> str | None:
+            found = self.business_topics.of(background)
+            return found.title if found else None
+
+        answerer = EnquiryAnswerer(answer_one, language_of, cluster_of)
+        result = await answerer.answer(text, language, fallback_language)
+        result.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
+        return result
 
     def _search(self, turn: Turn) -> Turn:
         """understand -> retrieve -> gate, one hop in the worker pool."""

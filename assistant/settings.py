@@ -260,6 +260,19 @@ class Settings(BaseSettings):
         2, ge=1, le=64, description="Questions answered at the same time per process (CPU-bound; about one per core)."
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are cut to this length before search.")
+    enquiry_min_words: int = Field(
+        35,
+        ge=5,
+        description="A message with more words than this, or with more than one question, is read as an enquiry "
+        "(each question answered on its own, with a draft reply); the longest single questions people type run "
+        "to about 25 words.",
+    )
+    enquiry_topic_margin: float = Field(
+        0.01,
+        ge=0.0,
+        description="An enquiry's background names a cluster for its questions only when that cluster's nearest "
+        "sentences lead the next cluster's by this much (mean cosine of the five nearest).",
+    )
 
     @field_validator("forwarded_allow_ips")
     @classmethod

@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from assistant.evaluation import SPLIT_FILE, load_questions, question_sets  # noqa: E402
+from assistant.evaluation import EVAL_DIR, SPLIT_FILE, load_questions, question_sets  # noqa: E402
 
 SEED = 13
 TEST_SHARE = 0.35
@@ -43,10 +43,12 @@ def main() -> None:
     split.setdefault("seed", SEED)
     split.setdefault("test_share", TEST_SHARE)
     sets = split.setdefault("sets", {})
-    for path in question_sets():
+    for path in [*question_sets(), EVAL_DIR / "enquiries.jsonl"]:  # enquiries: scored by eval/enquiries.py
         if path.name in sets:
             continue
-        questions = load_questions(path)
+        questions = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if path in question_sets():
+            questions = load_questions(path)  # validated as questions
         whole = path.name in ALL_TEST
         test = sorted(item["id"] for item in questions) if whole else draw(questions, TEST_SHARE, SEED)
         sets[path.name] = {"test": test}
