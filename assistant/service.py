@@ -195,7 +195,7 @@ class Assistant:
         """The stages of one answer. One deadline (LLM_TOTAL_TIMEOUT from the start) bounds everything an LLM
         does for the question, the follow-up rewrite included; when it passes, the extractive answer is given."""
         if not part_of_enquiry and is_enquiry(question, self.settings.enquiry_min_words):
-            return await self._answer_enquiry(question, language, fallback_language, run)
+            return await self._answer_enquiry(question, language, fallback_language, run, truncated)
         deadline = time.monotonic() + self.settings.llm_total_timeout
         turn: Turn = await run(self.prepare, question, history, language, fallback_language, truncated)
         if turn.redo:  # "auf Englisch, bitte": the previous question again, in that language
@@ -215,10 +215,14 @@ class Assistant:
         return await run(self._compose, turn, fallback_reason)
 
     async def _answer_enquiry(
-        self, text: str, language: str | None, fallback_language: str | None, run: Callable
+        self, text: str, language: str | None, fallback_language: str | None, run: Callable, truncated: bool
     ) -> AskResult:
-        """Each question of an enquiry through the same stages, its background as context; then the draft reply."""
+        """Each question of an enquiry through the same stages, its background as context; then the draft reply.
+        A text over MAX_QUESTION_CHARS is cut like a question (its line breaks kept: they mark the signature)."""
         started = time.perf_counter()
+        limit = self.settings.max_question_chars
+        cut = truncated or len(text) > limit
+        text = text[:limit]
 
         async def answer_one(question: str, history: list[str], lang: str) -> AskResult:
             return await self._answer(question, history, lang, fallback_language, None, False, run, True)
@@ -233,6 +237,8 @@ class Assistant:
 
         answerer = EnquiryAnswerer(answer_one, language_of, cluster_of)
         result = await answerer.answer(text, language, fallback_language)
+        if cut:
+            result.notes.append(messages.text(result.language, "question_truncated", limit=limit))
         result.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
         return result
 

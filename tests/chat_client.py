@@ -107,10 +107,13 @@ class ChatClient:
         return [s for s in self.steps.values() if s.get("type") == "assistant_message" and s.get("parentId") in runs]
 
     async def ask(self, text: str, timeout: float = 60) -> dict:
-        """Send a question and return the final reply step once the task has ended."""
+        """Send a question and return its answer step once the task has ended (for an enquiry, the answers;
+        the draft reply that follows them is a reply of its own)."""
         message_id = await self.send(text)
         await self.wait(lambda: self.answered(message_id), timeout)
-        return self.replies_to(message_id)[-1]
+        replies = self.replies_to(message_id)
+        answers = [r for r in replies if not (r.get("metadata") or {}).get("draft_reply")]
+        return (answers or replies)[-1]
 
 
 async def ask_once(base: str, question: str, **client: object) -> dict:
