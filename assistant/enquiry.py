@@ -28,7 +28,9 @@ _WORD = re.compile(r"\w+")
 _MARKER = re.compile(r"\s?\[(\d+)\]")
 # Indirect questions: a sentence that asks without a question mark
 _INDIRECT = re.compile(
-    r"\b(?:ich\s+(?:würde|möchte|wüsste)\s+(?:\w+\s+){0,2}(?:wissen|erfahren|fragen)|"
+    r"\b(?:(?:ich|wir)\s+(?:würden?|möchten?|wüssten?)\s+(?:\w+\s+){0,2}(?:wissen|erfahren|fragen)|"
+    r"(?:würden?|möchten?|wüssten?)\s+(?:ich|wir)\s+(?:\w+\s+){0,2}(?:wissen|erfahren|fragen)|"  # "Gern würde ich …"
+    r"(?:mich|uns)\s+(?:würde|interessiert|interessieren)\s+(?:\w+\s+){0,2}(?:interessieren|,|ob|wie|wer|was|welche)|"
     r"(?:können|könnten|würden)\s+sie\s+(?:mir\s+|uns\s+)?(?:\w+\s+){0,3}(?:sagen|mitteilen|nennen|erklären)|"
     r"bitte\s+(?:teilen|sagen|nennen)\s+sie|mich\s+interessiert|uns\s+interessiert|wir\s+(?:würden|möchten)\s+"
     r"(?:\w+\s+){0,2}(?:wissen|erfahren)|"

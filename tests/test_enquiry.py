@@ -57,6 +57,11 @@ def test_questions_are_found_between_greeting_background_and_signature() -> None
     assert enquiry.sender == "Jana Beispiel"
     indirect = read("Hallo,\nwir sind ein Start-up. Ich würde gern wissen, ob es Förderprogramme gibt.\nDanke\nKai")
     assert indirect.questions == ["Ich würde gern wissen, ob es Förderprogramme gibt."]
+    inverted = read(
+        "Guten Tag,\nwir planen eine Messe. Gern würde ich erfahren, wer dort ausstellt. Uns interessiert "
+        "auch, wann sie öffnet.\nGruß\nPia"
+    )
+    assert len(inverted.questions) == 2 and inverted.background == ["wir planen eine Messe."]
 
 
 def test_what_counts_as_an_enquiry() -> None:
