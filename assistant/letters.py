@@ -16,7 +16,7 @@ SALUTATION = re.compile(
 )
 CLOSING = re.compile(
     r"^\s*(?:mit\s+(?:freundlichen|besten|herzlichen)\s+grüßen|(?:freundliche|viele|beste|herzliche|liebe|"
-    r"sonnige)\s+grüße|grüße|mfg|lg|vg|(?:best|kind|warm)\s+regards|regards|best\s+wishes|best|"
+    r"sonnige)\s+grüße|(?:viele|beste|liebe|freundliche)?[rn]?\s*gruß|grüße|mfg|lg|vg|(?:best|kind|warm)\s+regards|regards|best\s+wishes|best|"
     r"yours\s+(?:sincerely|faithfully|truly)|sincerely|(?:many\s+)?thanks(?:\s+in\s+advance)?|thank\s+you|cheers|"
     r"(?:vielen\s+)?dank(?:e)?(?:\s+im\s+voraus)?)\b[^\n]{0,40}$",
     re.I,
