@@ -35,13 +35,14 @@ class BusinessTopics:
     def __init__(self, index: LoadedIndex, embedder: Embedder, margin: float) -> None:
         self.embedder = embedder
         self.margin = margin
-        chunk_of = {sid: index.by_id.get(sid.split(":", 1)[0]) for sid in index.sentence_ids}
-        self.rows: dict[str, np.ndarray] = {}
+        rows: dict[str, list[int]] = {}
         self.titles: dict[str, list[str]] = {}
-        for topic in sorted({c.topic for c in index.chunks if c.topic not in GENERAL_TOPICS}):
-            rows = [i for i, sid in enumerate(index.sentence_ids) if (c := chunk_of[sid]) and c.topic == topic]
-            self.rows[topic] = np.asarray(rows, dtype=np.int64)
-            self.titles[topic] = [chunk_of[index.sentence_ids[i]].title for i in rows]  # type: ignore[union-attr]
+        for i, sid in enumerate(index.sentence_ids):  # one pass: a sentence id starts with its chunk's id
+            chunk = index.by_id.get(sid.split(":", 1)[0])
+            if chunk is not None and chunk.topic not in GENERAL_TOPICS:
+                rows.setdefault(chunk.topic, []).append(i)
+                self.titles.setdefault(chunk.topic, []).append(chunk.title)
+        self.rows = {topic: np.asarray(found, dtype=np.int64) for topic, found in sorted(rows.items())}
         self.vectors = index.sentence_vectors
 
     def of(self, description: str) -> BusinessTopic | None:

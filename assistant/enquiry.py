@@ -30,10 +30,9 @@ _MARKER = re.compile(r"\s?\[(\d+)\]")
 _INDIRECT = re.compile(
     r"\b(?:(?:ich|wir)\s+(?:würden?|möchten?|wüssten?)\s+(?:\w+\s+){0,2}(?:wissen|erfahren|fragen)|"
     r"(?:würden?|möchten?|wüssten?)\s+(?:ich|wir)\s+(?:\w+\s+){0,2}(?:wissen|erfahren|fragen)|"  # "Gern würde ich …"
-    r"(?:mich|uns)\s+(?:würde|interessiert|interessieren)\s+(?:\w+\s+){0,2}(?:interessieren|,|ob|wie|wer|was|welche)|"
+    r"(?:mich|uns)\s+(?:interessier(?:t|en)|würde\s+(?:\w+\s+){0,2}interessieren)|"
     r"(?:können|könnten|würden)\s+sie\s+(?:mir\s+|uns\s+)?(?:\w+\s+){0,3}(?:sagen|mitteilen|nennen|erklären)|"
-    r"bitte\s+(?:teilen|sagen|nennen)\s+sie|mich\s+interessiert|uns\s+interessiert|wir\s+(?:würden|möchten)\s+"
-    r"(?:\w+\s+){0,2}(?:wissen|erfahren)|"
+    r"bitte\s+(?:teilen|sagen|nennen)\s+sie|"
     r"i(?:'d|\s+would)\s+(?:like|love)\s+to\s+(?:know|learn|find\s+out)|we(?:'d|\s+would)\s+like\s+to\s+know|"
     r"(?:could|can|would)\s+you\s+(?:please\s+)?(?:tell|let|explain|advise)|please\s+(?:tell|let)\s+(?:me|us)|"
     r"i(?:'m|\s+am)\s+(?:wondering|curious)|i\s+wonder)\b",
@@ -49,17 +48,21 @@ class Enquiry:
     questions: list[str]
     background: list[str] = field(default_factory=list)
     sender: str | None = None
-    text: str = ""
+
+
+def as_enquiry(text: str, min_words: int) -> Enquiry | None:
+    """The text read as an enquiry if it is one: longer than a short question (`min_words` words), or more than
+    one question with context around them (a salutation, a signature or a background sentence). Two short
+    questions alone are a two-part question, which the ordinary composer already answers part by part."""
+    enquiry = read(text)
+    if len(_WORD.findall(text)) > min_words:
+        return enquiry
+    context = enquiry.background or enquiry.sender or SALUTATION.match(text)
+    return enquiry if len(enquiry.questions) >= 2 and context else None
 
 
 def is_enquiry(text: str, min_words: int) -> bool:
-    """Longer than a short question (`min_words` words), or more than one question with context around them
-    (a salutation, a signature or a background sentence). Two short questions alone are a two-part question,
-    which the ordinary composer already answers part by part."""
-    if len(_WORD.findall(text)) > min_words:
-        return True
-    enquiry = read(text)
-    return len(enquiry.questions) >= 2 and bool(enquiry.background or enquiry.sender or SALUTATION.match(text))
+    return as_enquiry(text, min_words) is not None
 
 
 def _asks(sentence: str) -> bool:
@@ -84,7 +87,7 @@ def read(text: str) -> Enquiry:
         (questions if _asks(sentence) else background).append(sentence)
     if not questions and background:  # a long request without a question mark is one question
         questions, background = [" ".join(background)], []
-    return Enquiry(questions=questions, background=background, sender=sender, text=text)
+    return Enquiry(questions=questions, background=background, sender=sender)
 
 
 AnswerOne = Callable[[str, list[str], str], Awaitable[AskResult]]
@@ -103,9 +106,8 @@ class EnquiryAnswerer:
         self.detect_language = detect_language
         self.cluster_of = cluster_of  # the cluster a described business belongs to, named as the corpus names it
 
-    async def answer(self, text: str, language: str | None, fallback_language: str | None) -> AskResult:
-        enquiry = read(text)
-        lang = language if language in ("de", "en") else self.detect_language(text, fallback_language)
+    async def answer(self, enquiry: Enquiry, text: str, language: str | None, fallback: str | None) -> AskResult:
+        lang = language if language in ("de", "en") else self.detect_language(text, fallback)
         cluster = self.cluster_of(" ".join(enquiry.background))
         context = " ".join([f"{cluster}." if cluster else "", *enquiry.background]).strip()
         results: list[tuple[str, AskResult]] = []

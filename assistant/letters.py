@@ -56,9 +56,11 @@ def looks_like_name(line: str) -> bool:
 
 def signature_start(lines: list[str]) -> int | None:
     """Index of the last closing formula ("Mit freundlichen Grüßen", "Best regards") that nothing asked follows."""
+    asked_later = False  # one pass from the end: linear in the number of lines
     for i in range(len(lines) - 1, -1, -1):
-        if CLOSING.match(lines[i]) and not any("?" in later for later in lines[i + 1 :]):
+        if not asked_later and CLOSING.match(lines[i]):
             return i
+        asked_later = asked_later or "?" in lines[i]
     return None
 
 
@@ -67,8 +69,8 @@ def sender_name(lines: list[str]) -> str | None:
     start = signature_start(lines)
     if start is None:
         return None
-    formula = lines[start]
-    tail = formula[CLOSING.match(formula).end() :] if CLOSING.match(formula) else ""  # type: ignore[union-attr]
+    formula = CLOSING.match(lines[start])
+    tail = lines[start][formula.end() :] if formula else ""
     candidates = [tail.strip(" ,")] + [line for line in lines[start + 1 : start + 4] if line.strip()]
     return next((c.strip().rstrip(",") for c in candidates if c and looks_like_name(c)), None)
 

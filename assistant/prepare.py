@@ -98,7 +98,7 @@ class Preparer:
             and is_other_language(turn.question)
             and self.vocabulary.check(turn.question).unknown_share > OTHER_LANGUAGE_UNKNOWN_SHARE
         )
-        turn.lang = "en" if other_language else self._language(message, turn.history, language, fallback_language)
+        turn.lang = "en" if other_language else self.language(message, turn.history, language, fallback_language)
         turn.timed("language", t)
         if cut or truncated:
             turn.notes.append(messages.text(turn.lang, "question_truncated", limit=s.max_question_chars))
@@ -112,7 +112,7 @@ class Preparer:
             turn.reply = fixed_reply(turn, f"smalltalk_{chat.kind}", smalltalk=True)
         return turn
 
-    def _language(self, question: str, history: Sequence[str], requested: str | None, fallback: str | None) -> str:
+    def language(self, question: str, history: Sequence[str], requested: str | None, fallback: str | None) -> str:
         """Asked for, else the question's, else the conversation's, else the browser's, else DEFAULT_LANGUAGE."""
         if requested in ("de", "en"):
             return requested

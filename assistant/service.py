@@ -26,7 +26,7 @@ from assistant import messages
 from assistant.answer import Composer
 from assistant.business_topic import BusinessTopics
 from assistant.embeddings import Embedder, make_embedder
-from assistant.enquiry import EnquiryAnswerer, is_enquiry
+from assistant.enquiry import Enquiry, EnquiryAnswerer, as_enquiry
 from assistant.glossary import load_glossary
 from assistant.index import (
     CorpusInvalid,
@@ -40,7 +40,7 @@ from assistant.index import (
     reset_index,
     update_index,
 )
-from assistant.language import detect_language, warm_up, word_set
+from assistant.language import warm_up, word_set
 from assistant.llm import EventLoopThread, GenerationFailed, Generator, make_chat_model, renumbered
 from assistant.places import places_by_topic
 from assistant.prepare import Preparer
@@ -194,8 +194,13 @@ class Assistant:
     ) -> AskResult:
         """The stages of one answer. One deadline (LLM_TOTAL_TIMEOUT from the start) bounds everything an LLM
         does for the question, the follow-up rewrite included; when it passes, the extractive answer is given."""
-        if not part_of_enquiry and is_enquiry(question, self.settings.enquiry_min_words):
-            return await self._answer_enquiry(question, language, fallback_language, run, truncated)
+        if not part_of_enquiry:
+            # an enquiry over MAX_QUESTION_CHARS is cut like a question (its line breaks kept: they mark the signature)
+            limit = self.settings.max_question_chars
+            enquiry = as_enquiry(question[:limit], self.settings.enquiry_min_words)
+            if enquiry is not None:
+                cut = truncated or len(question) > limit
+                return await self._answer_enquiry(enquiry, question[:limit], language, fallback_language, run, cut)
         deadline = time.monotonic() + self.settings.llm_total_timeout
         turn: Turn = await run(self.prepare, question, history, language, fallback_language, truncated)
         if turn.redo:  # "auf Englisch, bitte": the previous question again, in that language
@@ -215,29 +220,31 @@ class Assistant:
         return await run(self._compose, turn, fallback_reason)
 
     async def _answer_enquiry(
-        self, text: str, language: str | None, fallback_language: str | None, run: Callable, truncated: bool
+        self,
+        enquiry: Enquiry,
+        text: str,
+        language: str | None,
+        fallback_language: str | None,
+        run: Callable,
+        cut: bool,
     ) -> AskResult:
-        """Each question of an enquiry through the same stages, its background as context; then the draft reply.
-        A text over MAX_QUESTION_CHARS is cut like a question (its line breaks kept: they mark the signature)."""
+        """Each question of an enquiry through the same stages, its background as context; then the draft reply."""
         started = time.perf_counter()
-        limit = self.settings.max_question_chars
-        cut = truncated or len(text) > limit
-        text = text[:limit]
 
         async def answer_one(question: str, history: list[str], lang: str) -> AskResult:
             return await self._answer(question, history, lang, fallback_language, None, False, run, True)
 
-        def language_of(body: str, fallback: str | None) -> str:
-            found = detect_language(body)
-            return found or (fallback if fallback in ("de", "en") else self.settings.default_language)
+        def language_of(body: str, fallback: str | None) -> str:  # the same rule as for a question
+            return self.prepare.language(body, (), None, fallback)
 
         def cluster_of(background: str) -> str | None:
             found = self.business_topics.of(background)
             return found.title if found else None
 
         answerer = EnquiryAnswerer(answer_one, language_of, cluster_of)
-        result = await answerer.answer(text, language, fallback_language)
+        result = await answerer.answer(enquiry, text, language, fallback_language)
         if cut:
+            limit = self.settings.max_question_chars
             result.notes.append(messages.text(result.language, "question_truncated", limit=limit))
         result.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
         return result

@@ -39,6 +39,9 @@
     ["lucide-moon", "theme-toggle"]
   ];
 
+  var MINE = {};  /* every label we set, in either language: ours to replace after a language switch */
+  Object.keys(LABELS).forEach(function (l) { Object.keys(LABELS[l]).forEach(function (k) { MINE[LABELS[l][k]] = 1; }); });
+
   function language(root) {  /* the widget's host element carries the language it was embedded with */
     var host = root && root.host;
     var lang = ((host && host.getAttribute("data-assistant-lang")) || navigator.language || "de")
@@ -64,15 +67,13 @@
 
   function fixLabels(root) {
     var t = LABELS[language(root)];
-    var mine = {};
-    Object.keys(LABELS).forEach(function (l) { Object.keys(LABELS[l]).forEach(function (k) { mine[LABELS[l][k]] = 1; }); });
     var buttons = root.querySelectorAll("button, [role=button]");
     for (var i = 0; i < buttons.length; i++) {
       var el = buttons[i];
       if (el.getAttribute("role") === "presentation") el.removeAttribute("role");
       var label = el.getAttribute("aria-label");
       if (ownName(el) && !label) continue;
-      if (!label || mine[label]) {  /* ours (possibly in the other language after a switch) or missing */
+      if (!label || MINE[label]) {  /* ours (possibly in the other language after a switch) or missing */
         var wanted = labelFor(el, t);
         if (label !== wanted) el.setAttribute("aria-label", wanted);
       }

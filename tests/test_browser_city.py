@@ -375,7 +375,7 @@ def test_focus_is_visible_and_returns_to_the_citation(app: str, browser, demo_ho
     try:  # starter questions look like buttons, and the jump-to-end arrow covers none of them
         ready_widget(page, demo_host, app, "de")
         send(page, "Was macht das Cluster Logistik?")
-        send(page, "Welche Cluster gibt es in Hamburg?")
+        send(page, "Welche neun Cluster hat die Stadt Hamburg?")
         layout = page.evaluate(
             f"""async () => {{ const r = {WIDGET};
                 const first = r.querySelector('{ANSWER}'); let box = first.parentElement;
@@ -478,12 +478,12 @@ def test_a_ready_answer_appears_at_once(app: str, browser, demo_host: str, capsy
             root = "document" if where == "chat" else WIDGET
             send(page, "Was macht das Luftfahrtcluster?")  # warm: the first answer of a process loads models
             expected = httpx.post(
-                f"{app}/api/ask", json={"question": "Welche Cluster gibt es in Hamburg?"}, timeout=60
+                f"{app}/api/ask", json={"question": "Welche neun Cluster hat die Stadt Hamburg?"}, timeout=60
             ).json()
             last = f"[{len(expected['citations'])}]"
             samples = []
             for _ in range(3):  # the median of three: one slow tick of a busy machine decides nothing
-                page.fill("#chat-input", "Welche Cluster gibt es in Hamburg?")
+                page.fill("#chat-input", "Welche neun Cluster hat die Stadt Hamburg?")
                 samples.append(page.evaluate(MEASURE.replace("ROOT", root), last))
             timings[where] = [round(ms) for ms in samples]
         finally:

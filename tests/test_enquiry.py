@@ -28,8 +28,8 @@ Tel. 040 1234567
 
 MIXED_EN = """Hi,
 
-I run a small company that builds lightweight cabin parts for aircraft. Who is the managing director of the
-aviation cluster in Hamburg? Also, could you tell me how to get a work visa for an engineer from Brazil?
+I run a small company that builds lightweight cabin parts for aircraft. Who runs Hamburg's aviation cluster
+as its managing director? Also, could you tell me how to get a work visa for an engineer from Brazil?
 
 Best regards,
 Tom Example
@@ -37,7 +37,7 @@ Tom Example
 
 OUTSIDE_DE = """Guten Tag,
 
-ich ziehe mit meiner Familie nach Hamburg. Wie beantrage ich einen Anwohnerparkausweis? Und welche Grundschule
+ich ziehe mit meiner Familie nach Hamburg. Wo bekomme ich eine Parkerlaubnis für unsere Straße? Und welche Grundschule
 ist für die Straße zuständig, in der wir wohnen werden?
 
 Viele Grüße
