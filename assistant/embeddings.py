@@ -12,6 +12,7 @@ import ctypes
 import glob
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -228,6 +229,57 @@ class Embedder(Protocol):
     def embed_query_vector(self, text: str) -> np.ndarray: ...
 
     def embed_query_vectors(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class CachedQueries(Embeddings):
+    """An embedder that remembers its last `size` query vectors (in memory only, never on disk).
+
+    One message may embed the same text several times: an enquiry's questions are judged alone and then
+    answered with their context, and each question is the context of the next. The texts asked again are
+    taken from memory and only the new ones are embedded (in one call). Vectors are read-only, so no caller
+    can change a remembered one.
+    """
+
+    def __init__(self, embedder: Embedder, size: int) -> None:
+        self.inner = embedder
+        self.id = embedder.id
+        self.dim = embedder.dim
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_passages(texts)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_passages(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_query_vector(text).tolist()
+
+    def clear(self) -> None:
+        """Forget every remembered vector (benchmarks time each message as if its texts were new)."""
+        with self._lock:
+            self._vectors.clear()
+
+    def embed_query_vector(self, text: str) -> np.ndarray:
+        return self.embed_query_vectors([text])[0]
+
+    def embed_query_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for text in known:
+                self._vectors.move_to_end(text)
+        new = list(dict.fromkeys(t for t in texts if t not in known))
+        if new:
+            fresh = self.inner.embed_query_vectors(new)
+            fresh.setflags(write=False)
+            known.update(zip(new, fresh, strict=True))
+            with self._lock:
+                self._vectors.update(zip(new, fresh, strict=True))
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        return np.stack([known[t] for t in texts]) if texts else np.empty((0, self.dim), dtype=np.float32)
 
 
 def make_embedder(

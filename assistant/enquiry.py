@@ -8,7 +8,8 @@ An enquiry's salutation, closing and signature are left out; sentences that ask 
 or an indirect lead-in such as "Ich würde gern wissen, ob …") are the questions; everything else is background,
 used to find the cluster ("we build hearing aids") but never quoted back. Whether the sources cover a question
 is judged on the question itself (and the one before it); a covered question is then answered by the ordinary
-stages with the background as its context, so the composer puts the fact asked for first. A question the
+stages with the cluster the background describes (or, when none is clear, the background) as its context, so
+the composer puts the fact asked for first. A question the
 sources do not cover gets one sentence saying so and where to ask.
 The draft reply is built only from the answers' cited sentences and their sources' links.
 """
@@ -31,6 +32,7 @@ _INDIRECT = re.compile(
     r"\b(?:(?:ich|wir)\s+(?:würden?|möchten?|wüssten?)\s+(?:\w+\s+){0,2}(?:wissen|erfahren|fragen)|"
     r"(?:würden?|möchten?|wüssten?)\s+(?:ich|wir)\s+(?:\w+\s+){0,2}(?:wissen|erfahren|fragen)|"  # "Gern würde ich …"
     r"(?:mich|uns)\s+(?:interessier(?:t|en)|würde\s+(?:\w+\s+){0,2}interessieren)|"
+    r"interessier(?:t|en)\s+(?:mich|uns)|"  # "Außerdem interessiert mich, …"
     r"(?:können|könnten|würden)\s+sie\s+(?:mir\s+|uns\s+)?(?:\w+\s+){0,3}(?:sagen|mitteilen|nennen|erklären)|"
     r"bitte\s+(?:teilen|sagen|nennen)\s+sie|"
     r"i(?:'d|\s+would)\s+(?:like|love)\s+to\s+(?:know|learn|find\s+out)|we(?:'d|\s+would)\s+like\s+to\s+know|"
@@ -108,8 +110,12 @@ class EnquiryAnswerer:
 
     async def answer(self, enquiry: Enquiry, text: str, language: str | None, fallback: str | None) -> AskResult:
         lang = language if language in ("de", "en") else self.detect_language(text, fallback)
-        cluster = self.cluster_of(" ".join(enquiry.background))
-        context = " ".join([f"{cluster}." if cluster else "", *enquiry.background]).strip()
+        background = " ".join(enquiry.background)
+        cluster = self.cluster_of(background)
+        # The background's job is to say which cluster "our sector" is: once a cluster is found, its name is the
+        # context (short, so cheap to embed); without one the background itself is. The same context for every
+        # question, so it is embedded once.
+        context = f"{cluster}." if cluster else background
         results: list[tuple[str, AskResult]] = []
         for n, question in enumerate(enquiry.questions):
             previous = enquiry.questions[n - 1] if n else ""
@@ -119,8 +125,7 @@ class EnquiryAnswerer:
             if alone.refused or not context:
                 results.append((question, alone))
                 continue
-            history = [f"{context} {previous}".strip()]  # the background finds the cluster the question means
-            results.append((question, await self.answer_one(question, history, lang)))
+            results.append((question, await self.answer_one(question, [context], lang)))
         return combine(enquiry, results, lang)
 
 

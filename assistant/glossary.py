@@ -96,9 +96,24 @@ class Words:
         self.matches = list(_WORD.finditer(self.text))
         self.words = [m.group(0) for m in self.matches]
         self.stems = [stems(w) for w in self.words]
+        self.all_stems: frozenset[str] = frozenset().union(*self.stems)
+
+    def may_contain(self, term: Term, known: Known | None) -> bool:
+        """A quick test that rules out most terms before they are matched word by word: a term needs its first
+        stem among the text's stems, or, as part of a compound, its word inside the text."""
+        if not term.stems:
+            return True
+        if not term.stems[0].isdisjoint(self.all_stems):
+            return True
+        return len(term.words) == 1 and known is not None and term.words[0] in self.text
 
     def spans(self, terms: tuple[Term, ...], known: Known) -> list[tuple[int, int]]:
-        return [span for term in terms for span in term.count(self.words, self.stems, known)]
+        return [
+            span
+            for term in terms
+            if self.may_contain(term, known)
+            for span in term.count(self.words, self.stems, known)
+        ]
 
 
 @dataclass(frozen=True)
@@ -154,7 +169,8 @@ class Glossary:
         found = Words(text)
         extra: list[str] = []
         for group, terms in zip(self.expansions, self.expansion_terms, strict=True):
-            if any(term.stems and term.count(found.words, found.stems) for term in terms):  # whole words
+            whole_words = (term for term in terms if term.stems and found.may_contain(term, None))
+            if any(term.count(found.words, found.stems) for term in whole_words):
                 extra.extend(t for t in group if t not in found.text)
         return extra
 

@@ -25,7 +25,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from assistant import messages
 from assistant.answer import Composer
 from assistant.business_topic import BusinessTopics
-from assistant.embeddings import Embedder, make_embedder
+from assistant.embeddings import CachedQueries, Embedder, make_embedder
 from assistant.enquiry import Enquiry, EnquiryAnswerer, as_enquiry
 from assistant.glossary import load_glossary
 from assistant.index import (
@@ -77,9 +77,8 @@ class Assistant:
         """`index` is used as it is (no build or update); `chat_model` None means extractive answers only,
         unset means the one LLM_PROVIDER configures."""
         self.settings = s = settings or get_settings()
-        self.embedder = embedder or make_embedder(
-            s.embedder, s.embedder_prefixes, s.embedder_threads, s.max_query_tokens
-        )
+        model = embedder or make_embedder(s.embedder, s.embedder_prefixes, s.embedder_threads, s.max_query_tokens)
+        self.embedder: Embedder = CachedQueries(model, s.query_cache_size) if s.query_cache_size else model
         self.index_update: UpdateSummary | None = None
         self.index = index or self._open_index(progress)
         self.retriever = Retriever(self.index, s)
@@ -98,8 +97,8 @@ class Assistant:
         self.retrieve = Retrieve(self.retriever)
         places = places_by_topic(((c.topic, c.text) for c in self.index.chunks), is_word=self.vocabulary.is_word)
         self.gate = ScopeGate(s, self.vocabulary, examples, places)
-        model = make_chat_model(s) if chat_model is _UNSET else chat_model
-        self.generator = Generator(s, model) if isinstance(model, BaseChatModel) else None
+        chat = make_chat_model(s) if chat_model is _UNSET else chat_model
+        self.generator = Generator(s, chat) if isinstance(chat, BaseChatModel) else None
         self._llm = EventLoopThread("llm") if self.generator else None
         self._workers = ThreadPoolExecutor(max_workers=s.ask_workers, thread_name_prefix="ask")
         warm_up()

@@ -107,6 +107,13 @@ class Settings(BaseSettings):
         description="Most tokens of a question (and of an earlier one) that are embedded; a longer text is embedded "
         "by its start, so that no question costs more than a few normal ones.",
     )
+    query_cache_size: int = Field(
+        256,
+        ge=0,
+        le=100_000,
+        description="Query vectors kept in memory (never on disk), newest first: a text embedded again, such as an "
+        "enquiry's question judged alone and then answered with its context, costs nothing; 0 turns this off.",
+    )
     embedder_threads: int = Field(
         0,
         ge=0,

@@ -20,7 +20,7 @@ import time
 
 import httpx
 
-from _common import machine, percentile, questions, start_server
+from _common import forget_queries, machine, percentile, questions, start_server
 
 NORMAL = "Welche Cluster hat Hamburg?"
 FOLLOW_UP = "Und wer leitet es?"  # names no cluster: searched together with the question before it
@@ -56,6 +56,7 @@ def in_process(runs: int) -> tuple[dict[str, tuple[float, float]], float, float]
         assistant.ask(question, history)  # warm: caches, first-call costs
         times = []
         for _ in range(runs):
+            forget_queries(assistant)  # the worst case: an attacker varies the input
             started = time.perf_counter()
             assistant.ask(question, history)
             times.append((time.perf_counter() - started) * 1000)

@@ -39,3 +39,27 @@ class HashEmbedder(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._vector(text).tolist()
+
+
+class CountingEmbedder(Embeddings):
+    """Another embedder (the real one in most tests), recording every text it is asked to embed as a query."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.id, self.dim = inner, inner.id, inner.dim
+        self.texts: list[str] = []
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_passages(texts)
+
+    def embed_query_vector(self, text: str) -> np.ndarray:
+        return self.embed_query_vectors([text])[0]
+
+    def embed_query_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts += list(texts)
+        return self.inner.embed_query_vectors(texts)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_passages(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_query_vector(text).tolist()

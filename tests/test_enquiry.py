@@ -13,6 +13,7 @@ from assistant.business_topic import BusinessTopics
 from assistant.enquiry import is_enquiry, read
 from assistant.privacy import redact
 from assistant.service import Assistant
+from tests.fake_embedder import CountingEmbedder
 
 SIGNED_DE = """Sehr geehrte Damen und Herren,
 
@@ -98,6 +99,22 @@ def test_a_wholly_out_of_scope_enquiry_is_refused(assistant: Assistant) -> None:
     result = assistant.ask(OUTSIDE_DE)
     assert result.refused and result.citations == [] and result.draft_reply is None
     assert all(q.refused for q in result.questions)
+
+
+def test_an_enquiry_embeds_each_of_its_texts_once(real_settings, e5) -> None:
+    """Each question is judged alone and answered again with its context: the second time costs no embedding."""
+    counting = CountingEmbedder(e5)
+    assistant = Assistant(real_settings, embedder=counting)
+    counting.texts.clear()
+    result = assistant.ask(SIGNED_DE)
+    assert [q.refused for q in result.questions] == [False, False]
+    assert counting.texts and len(counting.texts) == len(set(counting.texts))
+    embedded = len(counting.texts)
+    assistant.settings = real_settings.model_copy(update={"query_cache_size": 0})
+    uncached = Assistant(assistant.settings, embedder=counting)
+    counting.texts.clear()
+    uncached.ask(SIGNED_DE)
+    assert len(counting.texts) > embedded  # without the memory the same texts are embedded again
 
 
 def _sentences(text: str) -> list[str]:
