@@ -48,8 +48,17 @@ class Places:
                     i += n
                     break
             else:
+                found.extend(self._joint_region(written[i], words[i]))
                 i += 1
         return found
+
+    def _joint_region(self, written: str, word: str) -> list[str]:
+        """The places of a region named by joining places with hyphens ("Berlin-Brandenburg"): every part must be
+        a place, so "Paris-Abkommen" names none; a part in lower case is a word, not a place."""
+        parts, spelled = word.split("-"), written.split("-")
+        if len(parts) < 2 or not all(part in self.names for part in parts):
+            return []
+        return [self.names[part] for part, as_written in zip(parts, spelled, strict=True) if as_written[:1].isupper()]
 
 
 def _country_names() -> set[str]:

@@ -18,6 +18,8 @@ from assistant.service import Assistant
         ("Was macht Airbus in Finkenwerder?", []),  # a district of Hamburg
         ("Is the port important for Germany?", []),  # Hamburg's own country
         ("a split decision with nice results", []),  # names that are words count only when capitalised
+        ("Cluster der Region Sachsen-Thüringen", ["Sachsen", "Thüringen"]),  # a region joined of two places
+        ("Schleswig-Holstein und das Rhein-Abkommen", ["Schleswig-Holstein"]),  # a joined word that is no region
     ],
 )
 def test_places_other_than_hamburg(text: str, places: list[str]) -> None:
