@@ -343,6 +343,70 @@ def purge_old(
     out.print(f"deleted {removed} threads older than {keep} days", highlight=False)
 
 
+staff_app = typer.Typer(no_args_is_help=True, help="Accounts for the staff page (/staff).")
+app.add_typer(staff_app, name="staff")
+
+
+def _new_password(from_stdin: bool) -> str:
+    """The password: one line of standard input (for scripts), else asked for twice without echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@staff_app.command("add")
+def staff_add(
+    name: Annotated[str, typer.Argument(help="The account name (letters, digits, . _ @ -).")],
+    purge: Annotated[bool, typer.Option("--purge", help="May also delete stored conversations on the page.")] = False,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+) -> None:
+    """Create or change a staff account; the password is asked for and stored only as an argon2 hash."""
+    from assistant.staff_accounts import AccountError, write_account
+
+    settings = get_settings()
+    try:
+        write_account(settings.staff_accounts_path, name, _new_password(password_stdin), purge)
+    except AccountError as exc:
+        err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(1) from None
+    out.print(f"account {name} saved in {settings.staff_accounts_path}", highlight=False, markup=False)
+
+
+@staff_app.command("remove")
+def staff_remove(name: Annotated[str, typer.Argument(help="The account name.")]) -> None:
+    """Delete a staff account (its open sessions end with it)."""
+    from assistant.staff_accounts import remove_account
+
+    settings = get_settings()
+    if not remove_account(settings.staff_accounts_path, name):
+        err.print(f"no account {name} in {settings.staff_accounts_path}", highlight=False, markup=False)
+        raise typer.Exit(1)
+    out.print(f"account {name} removed", highlight=False, markup=False)
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    """The staff accounts and whether each may delete conversations (never a hash or password)."""
+    from assistant.staff_accounts import load_accounts
+
+    for account in load_accounts(get_settings()).values():
+        out.print(f"{account.name}{'  (may purge)' if account.purge else ''}", highlight=False, markup=False)
+
+
+@staff_app.command("hash")
+def staff_hash(
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+) -> None:
+    """Print an argon2 hash of a password, for STAFF_ACCOUNTS in the environment."""
+    from assistant.staff_accounts import AccountError, hash_password
+
+    try:
+        print(hash_password(_new_password(password_stdin)))
+    except AccountError as exc:
+        err.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(1) from None
+
+
 @app.command("settings")
 def show_settings(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print the defaults as a Markdown table.")] = False,

@@ -60,9 +60,11 @@ def _decoded(body: bytes, encoding: str) -> bytes:
 class SecurityHeaders:
     """ASGI middleware: nosniff, no referrer to the linked sources, and the CSP (with script hashes on HTML)."""
 
-    def __init__(self, app: ASGIApp, frame_ancestors: list[str]) -> None:
+    def __init__(self, app: ASGIApp, frame_ancestors: list[str], unframed: Sequence[str] = ()) -> None:
+        """`unframed`: path prefixes no page may show in a frame, whatever FRAME_ANCESTORS allows (the staff page)."""
         self.app = app
         self.frame_ancestors = frame_ancestors
+        self.unframed = tuple(unframed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,6 +72,8 @@ class SecurityHeaders:
             return
         held: Message | None = None
         body: list[bytes] = []
+        path = str(scope.get("path", ""))
+        ancestors = [] if any(path == p or path.startswith(p + "/") for p in self.unframed) else self.frame_ancestors
 
         async def send_with_headers(message: Message) -> None:
             nonlocal held
@@ -80,7 +84,7 @@ class SecurityHeaders:
                 if headers.get("content-type", "").startswith("text/html"):
                     held = message  # the policy needs the page's inline scripts: wait for the body
                     return
-                headers["Content-Security-Policy"] = content_security_policy(self.frame_ancestors)
+                headers["Content-Security-Policy"] = content_security_policy(ancestors)
                 await send(message)
                 return
             if held is None or message["type"] != "http.response.body":
@@ -92,7 +96,7 @@ class SecurityHeaders:
             page = b"".join(body)
             headers = MutableHeaders(scope=held)
             headers["Content-Security-Policy"] = content_security_policy(
-                self.frame_ancestors, script_hashes(_decoded(page, headers.get("content-encoding", "")))
+                ancestors, script_hashes(_decoded(page, headers.get("content-encoding", "")))
             )
             await send(held)
             await send({"type": "http.response.body", "body": page, "more_body": False})

@@ -27,6 +27,7 @@ from assistant.feedback import build_feedback_router
 from assistant.runtime import get_assistant, get_chat_guard, get_limiter
 from assistant.security_headers import SecurityHeaders
 from assistant.settings import PROJECT_ROOT, get_settings
+from assistant.staff_page import build_staff_router
 from assistant.webui import configure_chainlit, keep_page_local, logo_path, protect_logs
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ async def lifespan(app: FastAPI):
     data_layer = get_data_layer()
     if data_layer:
         await data_layer.close()
+    await app.state.staff_page.close()
 
 
 def create_app() -> FastAPI:
@@ -131,7 +133,7 @@ def create_app() -> FastAPI:
     limiter = get_limiter()
     app = FastAPI(title="Cluster Assistant", version="0.1.0", lifespan=lifespan)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors, unframed=("/staff",))
     app.add_middleware(SocketOrigins, allowed=settings.allowed_origins)
     app.add_middleware(
         CORSMiddleware,
@@ -156,6 +158,9 @@ def create_app() -> FastAPI:
 
     app.include_router(build_router(settings, limiter))
     app.include_router(build_feedback_router(settings, limiter))
+    staff_router, staff_page = build_staff_router(settings, get_assistant)
+    app.include_router(staff_router)
+    app.state.staff_page = staff_page
     install_error_handlers(app)
 
     async def api_fallback(request: Request) -> None:

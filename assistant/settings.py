@@ -282,6 +282,40 @@ class Settings(BaseSettings):
         "set's tuning part, middle of the plateau 0.0025-0.01.",
     )
 
+    staff_accounts_file: Path | None = Field(
+        None,
+        description="File of the staff accounts for /staff (names, password hashes, rights), written by "
+        "`assistant staff add`; default: staff-accounts.json in DATA_DIR.",
+    )
+    staff_accounts: dict[str, dict] = Field(
+        default_factory=dict,
+        description='More staff accounts as JSON, e.g. {"erika": {"hash": "$argon2id$...", "purge": true}} (a '
+        "hash from `assistant staff hash`), for deployments that set accounts in the environment.",
+    )
+    staff_session_minutes: int = Field(
+        480, ge=5, le=7 * 24 * 60, description="A staff login lasts this long (then the page asks again)."
+    )
+    staff_max_failures: int = Field(
+        5,
+        ge=1,
+        le=100,
+        description="Wrong passwords for one account name within STAFF_LOCKOUT_MINUTES before "
+        "its logins are refused until the oldest failure is that old.",
+    )
+    staff_lockout_minutes: int = Field(15, ge=1, le=24 * 60, description="The window of STAFF_MAX_FAILURES.")
+    staff_page_size: int = Field(20, ge=5, le=500, description="Rows per page in the lists of /staff.")
+    staff_same_question: float = Field(
+        0.9625,
+        ge=0.5,
+        le=1.0,
+        description="Refused questions whose vectors are at least this similar (cosine) count as one wording "
+        "on /staff; swept with eval/staff_grouping.py, middle of the plateau 0.95-0.975.",
+    )
+
+    @property
+    def staff_accounts_path(self) -> Path:
+        return self.staff_accounts_file or self.data_dir / "staff-accounts.json"
+
     @field_validator("forwarded_allow_ips")
     @classmethod
     def _listed_proxies(cls, value: str) -> str:

@@ -257,7 +257,9 @@ def make_data_layer(settings: Settings) -> PrivateDataLayer | None:
 async def ensure_schema(settings: Settings) -> None:
     """Create the tables if missing (Chainlit silently drops writes to missing tables)."""
     url = database_url(settings)
-    statements = POSTGRES_SCHEMA if url.startswith("postgresql") else SQLITE_SCHEMA
+    from assistant.staff_auth import SCHEMA as STAFF_SCHEMA  # the staff page's logins, in the same database
+
+    statements = (POSTGRES_SCHEMA if url.startswith("postgresql") else SQLITE_SCHEMA) + STAFF_SCHEMA
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:

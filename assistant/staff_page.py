@@ -1,0 +1,432 @@
+"""/staff: what citizens asked and where the assistant failed, for city staff behind a login.
+
+Server-rendered pages (Jinja2, texts in prompts/staff.{de,en}.yaml), charts drawn in the browser by Chart.js
+served from our own host (public/vendor/chartjs), every chart's figures also as a table. Only GET requests read;
+login, logout and purge are POST requests that need a CSRF token (the login form's: a cookie and a field that
+must match; afterwards the session's). The public chat and widget stay login-free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import json
+import math
+import secrets
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import yaml
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from assistant import storage
+from assistant.messages import PROMPTS_DIR
+from assistant.settings import Settings
+from assistant.staff_auth import COOKIE, LOGIN_COOKIE, LockedOut, Session, StaffAuth, same
+from assistant.staff_stats import NO_SOURCE, Figures, Period, read_figures
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+LANGUAGES = ("de", "en")
+PERIODS = (7, 30)
+EXPORTS = ("days", "clusters", "languages", "refused", "unhelpful")
+SORTS = {
+    "refused": {"count": lambda g: g.count, "question": lambda g: g.question.casefold(), "last": lambda g: g.last},
+    "unhelpful": {"day": lambda u: u.day, "question": lambda u: u.question.casefold()},
+}
+DEFAULT_SORT = {"refused": ("count", "desc"), "unhelpful": ("day", "desc")}
+
+
+@lru_cache(maxsize=2)
+def texts(lang: str) -> dict[str, str]:
+    return yaml.safe_load((PROMPTS_DIR / f"staff.{lang}.yaml").read_text(encoding="utf-8"))
+
+
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+
+
+def page_language(request: Request) -> str:
+    """?lang= when given, else the browser's first of German or English, else German."""
+    asked = request.query_params.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return "de"
+
+
+def period_of(request: Request, today: dt.date) -> tuple[Period, bool]:
+    """The chosen period: ?days=7|30, or ?from=…&to=… (ISO dates); the last 30 days otherwise. The flag says
+    the request asked for a period that was not valid."""
+    query = request.query_params
+    start, end = query.get("from"), query.get("to")
+    if start or end:
+        try:
+            first, last = dt.date.fromisoformat(start or ""), dt.date.fromisoformat(end or "")
+        except ValueError:
+            return Period(today - dt.timedelta(days=29), today), True
+        if first <= last and (last - first).days <= 3660:
+            return Period(first, last), False
+        return Period(today - dt.timedelta(days=29), today), True
+    days = int(query["days"]) if query.get("days", "").isdigit() and int(query["days"]) in PERIODS else 30
+    return Period(today - dt.timedelta(days=days - 1), today), False
+
+
+def _share(value: float, lang: str) -> str:
+    shown = f"{value * 100:.1f}"
+    return f"{shown.replace('.', ',')} %" if lang == "de" else f"{shown}%"
+
+
+def _date(value: str | dt.date, lang: str) -> str:
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return day.strftime("%d.%m.%Y") if lang == "de" else day.isoformat()
+
+
+def cell(value: Any) -> Any:
+    """A value safe to open in a spreadsheet: text that would start a formula ("=", "+", "-", "@") is quoted."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def paginate(items: list, page: int, size: int) -> tuple[list, int, int]:
+    pages = max(1, math.ceil(len(items) / size))
+    page = min(max(1, page), pages)
+    return items[(page - 1) * size : page * size], page, pages
+
+
+def sort_list(name: str, items: list, request: Request) -> tuple[list, str, str]:
+    key, direction = request.query_params.get(f"{name}_sort"), request.query_params.get(f"{name}_dir")
+    default_key, default_dir = DEFAULT_SORT[name]
+    key = key if key in SORTS[name] else default_key
+    direction = direction if direction in ("asc", "desc") else default_dir
+    return sorted(items, key=SORTS[name][key], reverse=direction == "desc"), key, direction
+
+
+class StaffPage:
+    """The routes of /staff over the settings' database, with the cluster names and embedder of `assistant`."""
+
+    def __init__(self, settings: Settings, get_assistant: Callable[[], Any]) -> None:
+        self.settings = settings
+        self.get_assistant = get_assistant
+        self.templates = _environment()
+        self._engine: AsyncEngine | None = None
+        self._by_doc: dict[str, Any] | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            self._engine = create_async_engine(storage.database_url(self.settings))
+        return self._engine
+
+    @property
+    def auth(self) -> StaffAuth:
+        return StaffAuth(self.settings, self.engine)
+
+    async def close(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+
+    # --- what the cluster of a source is called, and where it is
+    def _sources(self) -> dict[str, Any]:
+        """doc id -> its first passage (title, topic, address), read once from the index."""
+        if self._by_doc is None:
+            found: dict[str, Any] = {}
+            for chunk in self.get_assistant().index.chunks:
+                found.setdefault(chunk.doc_id, chunk)
+            self._by_doc = found
+        return self._by_doc
+
+    def topic_of(self, doc_id: str) -> str | None:
+        chunk = self._sources().get(doc_id)
+        return chunk.topic if chunk else None
+
+    def source_of(self, doc_id: str) -> dict:
+        chunk = self._sources().get(doc_id)
+        return {"doc_id": doc_id, "title": chunk.title if chunk else doc_id, "url": chunk.url if chunk else ""}
+
+    def cluster_name(self, topic: str, lang: str) -> str:
+        if topic == NO_SOURCE:
+            return texts(lang)["no_source"]
+        names = self.get_assistant().glossary.names.get(topic)
+        return names[lang] if names else topic
+
+    async def figures(self, period: Period) -> Figures:
+        assistant = self.get_assistant()
+        return await read_figures(
+            self.engine,
+            period,
+            self.topic_of,
+            self.source_of,
+            assistant.embedder.embed_query_vectors,
+            self.settings.staff_same_question,
+        )
+
+    # --- rendering
+    def render(self, request: Request, lang: str, view: str, status: int = 200, **values: Any) -> HTMLResponse:
+        t = texts(lang)
+
+        def link(**changes: Any) -> str:
+            query = {k: v for k, v in request.query_params.items() if k != "lang"} | {"lang": lang}
+            query.update({k: v for k, v in changes.items() if v is not None})
+            return f"/staff?{urlencode(query)}"
+
+        other = "en" if lang == "de" else "de"
+        html = self.templates.get_template("staff.html").render(
+            t=t, lang=lang, view=view, link=link, other_lang=other, switch=link(lang=other), **values
+        )
+        return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+    def login_view(self, request: Request, lang: str, status: int = 200, error: str | None = None) -> HTMLResponse:
+        token = secrets.token_urlsafe(32)
+        response = self.render(request, lang, "login", status=status, csrf=token, error=error)
+        self.cookie(response, request, LOGIN_COOKIE, token, max_age=3600)
+        return response
+
+    @staticmethod
+    def cookie(response: Response, request: Request, name: str, value: str, max_age: int | None) -> None:
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            path="/staff",
+            httponly=True,
+            secure=request.url.scheme == "https",
+            samesite="strict",
+        )
+
+    async def current(self, request: Request) -> Session | None:
+        return await self.auth.session(request.cookies.get(COOKIE))
+
+    async def dashboard(self, request: Request, session: Session, lang: str, notice: str | None = None) -> Response:
+        s, t = self.settings, texts(lang)
+        period, invalid = period_of(request, dt.datetime.now(dt.UTC).date())
+        figures = await self.figures(period)
+        refused, refused_key, refused_dir = sort_list("refused", figures.refused_groups, request)
+        unhelpful, unhelpful_key, unhelpful_dir = sort_list("unhelpful", figures.unhelpful, request)
+        refused_rows, refused_page, refused_pages = paginate(
+            refused, int(request.query_params.get("refused_page", "1") or 1), s.staff_page_size
+        )
+        unhelpful_rows, unhelpful_page, unhelpful_pages = paginate(
+            unhelpful, int(request.query_params.get("unhelpful_page", "1") or 1), s.staff_page_size
+        )
+        totals = figures.totals
+        questions = totals["questions"]
+        summary = t["summary"].format(
+            questions=questions,
+            refused=totals["refused"],
+            unhelpful=totals["unhelpful"],
+            refused_share=_share(totals["refused"] / questions if questions else 0.0, lang),
+            unhelpful_share=_share(totals["unhelpful"] / questions if questions else 0.0, lang),
+        )
+        oldest = figures.oldest
+        retention = None
+        if oldest:
+            expires = dt.date.fromisoformat(oldest[:10]) + dt.timedelta(days=s.retention_days)
+            retention = t["retention_oldest"].format(oldest=_date(oldest, lang), expires=_date(expires, lang))
+        chart = {
+            "days": [_date(d.day, lang) for d in figures.days],
+            "questions": [d.questions for d in figures.days],
+            "refused_share": [round(d.refused_share * 100, 1) for d in figures.days],
+            "unhelpful_share": [round(d.unhelpful_share * 100, 1) for d in figures.days],
+            "clusters": [self.cluster_name(c, lang) for c, _ in figures.clusters],
+            "cluster_counts": [n for _, n in figures.clusters],
+            "labels": {k: t[k] for k in ("questions", "refused_share", "unhelpful_share")},
+        }
+        export_query = urlencode({"from": period.start.isoformat(), "to": period.end.isoformat(), "lang": lang})
+        return self.render(
+            request,
+            lang,
+            "dashboard",
+            session=session,
+            period=period,
+            period_days=request.query_params.get("days"),
+            invalid=invalid,
+            notice=notice,
+            summary=summary,
+            figures=figures,
+            share=lambda v: _share(v, lang),
+            date=lambda v: _date(v, lang),
+            cluster_name=lambda c: self.cluster_name(c, lang),
+            language_name=lambda code: t.get(f"lang_{code}", code),
+            chart=chart,
+            refused_rows=refused_rows,
+            refused_page=refused_page,
+            refused_pages=refused_pages,
+            refused_sort=(refused_key, refused_dir),
+            unhelpful_rows=unhelpful_rows,
+            unhelpful_page=unhelpful_page,
+            unhelpful_pages=unhelpful_pages,
+            unhelpful_sort=(unhelpful_key, unhelpful_dir),
+            export_query=export_query,
+            retention_days=s.retention_days,
+            retention=retention,
+        )
+
+    # --- exports
+    def table(self, name: str, figures: Figures, lang: str) -> tuple[list[str], list[list[Any]]]:
+        """One list of the page as columns and rows (names as on the page, in its language)."""
+        t = texts(lang)
+        if name == "days":
+            header = [t["day"], t["questions"], t["refused"], t["refused_share"], t["unhelpful"], t["unhelpful_share"]]
+            rows = [
+                [d.day, d.questions, d.refused, round(d.refused_share, 4), d.unhelpful, round(d.unhelpful_share, 4)]
+                for d in figures.days
+            ]
+        elif name == "clusters":
+            header, rows = (
+                [t["cluster"], t["questions"]],
+                [[self.cluster_name(c, lang), n] for c, n in figures.clusters],
+            )
+        elif name == "languages":
+            header, rows = [t["language"], t["questions"]], [[code, n] for code, n in figures.languages]
+        elif name == "refused":
+            header = [t["question"], t["count"], t["last_asked"], t["wordings"]]
+            rows = [[g.question, g.count, g.last, " | ".join(g.wordings)] for g in figures.refused_groups]
+        else:
+            header = [t["day"], t["question"], t["answer"], t["sources"], t["comment"]]
+            rows = [
+                [u.day, u.question, u.answer, " | ".join(f"{s['title']} <{s['url']}>" for s in u.sources), u.comment]
+                for u in figures.unhelpful
+            ]
+        return header, rows
+
+
+class StaffRoutes:
+    """The request handlers of /staff: each checks what it needs (storage, account, session, CSRF) first."""
+
+    def __init__(self, settings: Settings, page: StaffPage) -> None:
+        self.settings = settings
+        self.page = page
+
+    async def gate(self, request: Request, lang: str) -> Response | Session:
+        """The session, or the page to show instead (storage off, no account yet, login)."""
+        if not self.settings.store_conversations:
+            return self.page.render(request, lang, "storage_off")
+        if not self.page.auth.accounts():
+            return self.page.render(request, lang, "setup")
+        session = await self.page.current(request)
+        return session if session is not None else self.page.login_view(request, lang)
+
+    async def show(self, request: Request) -> Response:
+        lang = page_language(request)
+        found = await self.gate(request, lang)
+        if not isinstance(found, Session):
+            return found
+        purged = request.query_params.get("purged", "")
+        notice = texts(lang)["purge_done"].format(count=int(purged)) if purged.isdigit() else None
+        return await self.page.dashboard(request, found, lang, notice)
+
+    async def login(self, request: Request) -> Response:
+        lang, page = page_language(request), self.page
+        if not self.settings.store_conversations or not page.auth.accounts():
+            return RedirectResponse(f"/staff?lang={lang}", status_code=303)
+        form = await request.form()
+        if not same(str(form.get("csrf", "")), request.cookies.get(LOGIN_COOKIE)):
+            return page.login_view(request, lang, status=403, error=texts(lang)["login_expired"])
+        name, password = str(form.get("name", ""))[:64], str(form.get("password", ""))[:1024]
+        try:
+            token, _session = await page.auth.login(name, password)
+        except LockedOut as exc:
+            return page.login_view(request, lang, 429, texts(lang)["login_locked"].format(minutes=exc.minutes))
+        except ValueError:
+            return page.login_view(request, lang, status=401, error=texts(lang)["login_wrong"])
+        response = RedirectResponse(f"/staff?lang={lang}", status_code=303)
+        page.cookie(response, request, COOKIE, token, max_age=self.settings.staff_session_minutes * 60)
+        response.delete_cookie(LOGIN_COOKIE, path="/staff")
+        return response
+
+    async def checked(self, request: Request, lang: str) -> tuple[Session | None, Response, Any]:
+        """The session of a state-changing request whose CSRF token matches (else None and the refusal)."""
+        session = await self.page.current(request)
+        form = await request.form()
+        if session is None:
+            return None, self.page.login_view(request, lang, status=401), form
+        if not same(str(form.get("csrf", "")), session.csrf):
+            return None, self.page.render(request, lang, "error", status=403, error=texts(lang)["csrf_failed"]), form
+        return session, Response(status_code=204), form
+
+    async def logout(self, request: Request) -> Response:
+        lang = page_language(request)
+        session, refusal, _form = await self.checked(request, lang)
+        if session is None:
+            return refusal
+        await self.page.auth.logout(request.cookies.get(COOKIE))
+        response = RedirectResponse(f"/staff?lang={lang}", status_code=303)
+        response.delete_cookie(COOKIE, path="/staff")
+        return response
+
+    async def purge(self, request: Request) -> Response:
+        lang = page_language(request)
+        session, refusal, form = await self.checked(request, lang)
+        if session is None:
+            return refusal
+        if not session.account.purge:
+            return self.page.render(request, lang, "error", status=403, error=texts(lang)["purge_not_allowed"])
+        if form.get("confirm") != "yes":
+            days = self.settings.retention_days
+            return self.page.render(request, lang, "purge_confirm", session=session, retention_days=days)
+        removed = await storage.purge(self.settings)
+        return RedirectResponse(f"/staff?lang={lang}&purged={removed}", status_code=303)
+
+    async def _figures(self, request: Request) -> tuple[Figures | None, Response | None, str]:
+        """The period's figures for a signed-in request; otherwise 401 (a plain text, no page)."""
+        lang = page_language(request)
+        found = await self.gate(request, lang)
+        if not isinstance(found, Session):
+            return None, Response(texts(lang)["login_heading"], status_code=401, media_type="text/plain"), lang
+        period, _invalid = period_of(request, dt.datetime.now(dt.UTC).date())
+        return await self.page.figures(period), None, lang
+
+    async def export_json(self, request: Request) -> Response:
+        figures, refusal, _lang = await self._figures(request)
+        if figures is None:
+            return refusal or Response(status_code=401)
+        name = f"cluster-assistant-{figures.period.start}-{figures.period.end}.json"
+        return Response(
+            json.dumps(figures.as_json(), ensure_ascii=False, indent=1),
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        )
+
+    async def export_csv(self, request: Request, name: str) -> Response:
+        if name not in EXPORTS:
+            return Response(status_code=404)
+        figures, refusal, lang = await self._figures(request)
+        if figures is None:
+            return refusal or Response(status_code=401)
+        header, rows = await asyncio.to_thread(self.page.table, name, figures, lang)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows([[cell(value) for value in row] for row in rows])
+        filename = f"cluster-assistant-{name}-{figures.period.start}-{figures.period.end}.csv"
+        return Response(
+            "\ufeff" + out.getvalue(),  # the byte order mark lets spreadsheet programs read the umlauts
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+        )
+
+
+def build_staff_router(settings: Settings, get_assistant: Callable[[], Any]) -> tuple[APIRouter, StaffPage]:
+    """The /staff routes (and the page object, to close its database connections at shutdown)."""
+    page = StaffPage(settings, get_assistant)
+    routes = StaffRoutes(settings, page)
+    router = APIRouter(include_in_schema=False)
+    router.add_api_route("/staff", routes.show, methods=["GET"])
+    router.add_api_route("/staff/login", routes.login, methods=["POST"])
+    router.add_api_route("/staff/logout", routes.logout, methods=["POST"])
+    router.add_api_route("/staff/purge", routes.purge, methods=["POST"])
+    router.add_api_route("/staff/export.json", routes.export_json, methods=["GET"])
+    router.add_api_route("/staff/export/{name}.csv", routes.export_csv, methods=["GET"])
+    return router, page

@@ -1,0 +1,220 @@
+"""The figures of the staff page for a period, read from what the chat already stores (any app process's).
+
+Questions are the answers the server wrote (an assistant message inside the run of a question, with the
+question in its metadata), as in `assistant report`. Refused excludes small talk ("Hallo" is no gap in the
+corpus); unhelpful is a thumbs-down on the answer. The cluster of a question is the topic of its first cited
+source. Refused questions are grouped by meaning: wordings whose vectors (the assistant's own embedder) are at
+least STAFF_SAME_QUESTION similar count as one, under the most frequent wording.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+NO_SOURCE = "-"  # the cluster of an answer without a cited source (refused, small talk)
+
+
+@dataclass
+class Period:
+    start: dt.date
+    end: dt.date  # inclusive
+
+    @property
+    def days(self) -> list[str]:
+        return [(self.start + dt.timedelta(days=n)).isoformat() for n in range((self.end - self.start).days + 1)]
+
+
+@dataclass
+class Day:
+    day: str
+    questions: int = 0
+    refused: int = 0
+    unhelpful: int = 0
+
+    @property
+    def refused_share(self) -> float:
+        return self.refused / self.questions if self.questions else 0.0
+
+    @property
+    def unhelpful_share(self) -> float:
+        return self.unhelpful / self.questions if self.questions else 0.0
+
+
+@dataclass
+class RefusedGroup:
+    question: str  # the most frequent wording
+    count: int
+    wordings: list[str]
+    last: str  # the latest day it was asked
+
+
+@dataclass
+class Unhelpful:
+    day: str
+    question: str
+    answer: str
+    sources: list[dict]  # {"doc_id", "title", "url"}
+    comment: str
+
+
+@dataclass
+class Figures:
+    period: Period
+    days: list[Day]
+    clusters: list[tuple[str, int]]
+    languages: list[tuple[str, int]]
+    refused_groups: list[RefusedGroup]
+    unhelpful: list[Unhelpful]
+    oldest: str | None = None  # when the oldest stored conversation began
+    totals: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {
+            "period": {"from": self.period.start.isoformat(), "to": self.period.end.isoformat()},
+            "totals": self.totals,
+            "days": [
+                {
+                    **asdict(d),
+                    "refused_share": round(d.refused_share, 4),
+                    "unhelpful_share": round(d.unhelpful_share, 4),
+                }
+                for d in self.days
+            ],
+            "clusters": [{"cluster": c, "questions": n} for c, n in self.clusters],
+            "languages": [{"language": lang, "questions": n} for lang, n in self.languages],
+            "refused_questions": [asdict(g) for g in self.refused_groups],
+            "unhelpful_answers": [asdict(u) for u in self.unhelpful],
+        }
+
+
+def _json(value) -> dict:
+    if isinstance(value, dict):
+        return value
+    try:
+        found = json.loads(value or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def group_refused(
+    asked: Sequence[tuple[str, str]], embed: Callable[[list[str]], np.ndarray], same: float
+) -> list[RefusedGroup]:
+    """(day, question) pairs grouped by meaning: each wording joins the group of the most frequent wording it
+    is at least `same` similar to, or starts one."""
+    counts = Counter(" ".join(q.split()) for _, q in asked)
+    last: dict[str, str] = {}
+    for day, question in asked:
+        key = " ".join(question.split())
+        last[key] = max(day, last.get(key, ""))
+    wordings = sorted(counts, key=lambda w: (-counts[w], w))
+    if not wordings:
+        return []
+    vectors = embed(wordings)
+    groups: list[tuple[int, list[int]]] = []  # (the leading wording, members)
+    for i in range(len(wordings)):
+        best = max(groups, key=lambda g: float(vectors[g[0]] @ vectors[i]), default=None)
+        if best is not None and float(vectors[best[0]] @ vectors[i]) >= same:
+            best[1].append(i)
+        else:
+            groups.append((i, [i]))
+    found = [
+        RefusedGroup(
+            question=wordings[lead],
+            count=sum(counts[wordings[m]] for m in members),
+            wordings=[wordings[m] for m in members],
+            last=max(last[wordings[m]] for m in members),
+        )
+        for lead, members in groups
+    ]
+    return sorted(found, key=lambda g: (-g.count, g.question))
+
+
+async def read_figures(
+    engine: AsyncEngine,
+    period: Period,
+    topic_of: Callable[[str], str | None],
+    source_of: Callable[[str], dict],
+    embed: Callable[[list[str]], np.ndarray],
+    same_question: float,
+) -> Figures:
+    """Everything the page shows for the period (days in UTC, as the timestamps are stored)."""
+    start = period.start.isoformat()
+    after_end = (period.end + dt.timedelta(days=1)).isoformat()
+    days = {d: Day(day=d) for d in period.days}
+    clusters: Counter[str] = Counter()
+    languages: Counter[str] = Counter()
+    refused: list[tuple[str, str]] = []
+    answers: dict[str, dict] = {}
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                'SELECT a."parentId", a."createdAt", a."metadata", a."output" FROM steps a '
+                'JOIN steps r ON r."id" = a."parentId" AND r."type" = \'run\' '
+                'WHERE a."type" = \'assistant_message\' AND a."createdAt" >= :s AND a."createdAt" < :e'
+            ),
+            {"s": start, "e": after_end},
+        )
+        for parent, created, metadata, output in rows:
+            meta = _json(metadata)
+            if "question" not in meta:
+                continue  # not an answer (an error notice, a draft reply)
+            day = str(created)[:10]
+            if day not in days:
+                continue
+            days[day].questions += 1
+            cited = [str(c) for c in meta.get("citations") or []]
+            clusters[(topic_of(cited[0]) if cited else None) or NO_SOURCE] += 1
+            languages[str(meta.get("language") or NO_SOURCE)] += 1
+            if meta.get("refused") and not meta.get("smalltalk") and meta.get("mode") != "smalltalk":
+                days[day].refused += 1
+                refused.append((day, str(meta["question"])))
+            answers[str(parent)] = {
+                "day": day,
+                "question": str(meta["question"]),
+                "answer": output or "",
+                "cited": cited,
+            }
+        feedback = await conn.execute(text('SELECT "forId", "comment" FROM feedbacks WHERE "value" = 0'))
+        unhelpful = []
+        for for_id, comment in feedback:
+            answer = answers.get(str(for_id))
+            if answer is None:
+                continue  # outside the period
+            days[answer["day"]].unhelpful += 1
+            unhelpful.append(
+                Unhelpful(
+                    day=answer["day"],
+                    question=answer["question"],
+                    answer=answer["answer"],
+                    sources=[source_of(doc) for doc in dict.fromkeys(answer["cited"])],
+                    comment=comment or "",
+                )
+            )
+        oldest = (await conn.execute(text('SELECT MIN("createdAt") FROM threads'))).scalar()
+    by_day = [days[d] for d in period.days]
+    groups = await asyncio.to_thread(group_refused, refused, embed, same_question)  # embedding is CPU work
+    totals = {
+        "questions": sum(d.questions for d in by_day),
+        "refused": sum(d.refused for d in by_day),
+        "unhelpful": sum(d.unhelpful for d in by_day),
+    }
+    return Figures(
+        period=period,
+        days=by_day,
+        clusters=sorted(clusters.items(), key=lambda item: (-item[1], item[0])),
+        languages=sorted(languages.items(), key=lambda item: (-item[1], item[0])),
+        refused_groups=groups,
+        unhelpful=sorted(unhelpful, key=lambda u: u.day, reverse=True),
+        oldest=str(oldest) if oldest else None,
+        totals=totals,
+    )

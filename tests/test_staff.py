@@ -1,0 +1,246 @@
+"""The staff page (/staff) over real HTTP against a real app process: login, CSRF, lock-out, figures matching a
+seeded database, exports and purge; with SQLite, and with PostgreSQL when CI provides one (PG_TEST_URL)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import re
+import stat
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from assistant.settings import Settings
+from assistant.staff_accounts import (
+    AccountError,
+    hash_password,
+    load_accounts,
+    read_file,
+    remove_account,
+    verify,
+    write_account,
+)
+from assistant.staff_stats import group_refused
+from tests.servers import EXE, app_env, free_port, start_app, stop
+from tests.staff_seed import SEED, Asked, expected_days, seed
+
+PASSWORD = "ein langes Passwort 42"
+PG = os.environ.get("PG_TEST_URL", "")
+
+
+def test_accounts_are_stored_as_hashes_in_a_private_file(tmp_path: Path) -> None:
+    path = tmp_path / "staff.json"
+    write_account(path, "erika", PASSWORD, purge=True)
+    write_account(path, "max", "noch ein langes Passwort", purge=False)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert PASSWORD not in path.read_text(encoding="utf-8")
+    accounts = read_file(path)
+    assert verify(accounts, "erika", PASSWORD) == accounts["erika"] and accounts["erika"].purge
+    assert verify(accounts, "erika", "falsch falsch falsch") is None
+    assert verify(accounts, "nobody", PASSWORD) is None
+    with pytest.raises(AccountError):
+        write_account(path, "kurz", "zu kurz", purge=False)
+    with pytest.raises(AccountError):
+        write_account(path, "kein name!", PASSWORD, purge=False)
+    assert remove_account(path, "max") and not remove_account(path, "max")
+    settings = Settings(
+        _env_file=None,
+        staff_accounts_file=path,
+        staff_accounts={"erika": {"hash": hash_password("ein anderes Passwort"), "purge": False}},
+    )
+    merged = load_accounts(settings)  # the environment's account wins over the file's of the same name
+    assert verify(merged, "erika", "ein anderes Passwort") is not None and not merged["erika"].purge
+
+
+def test_the_cli_adds_lists_and_removes_accounts_without_showing_a_hash(tmp_path: Path) -> None:
+    env = {**os.environ, "DATA_DIR": str(tmp_path)}
+    added = subprocess.run(
+        [EXE, "staff", "add", "erika", "--purge", "--password-stdin"],
+        input=PASSWORD + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
+    listed = subprocess.run([EXE, "staff", "list"], env=env, capture_output=True, text=True, timeout=60)
+    assert "erika" in listed.stdout and "may purge" in listed.stdout and "argon2" not in listed.stdout
+    short = subprocess.run(
+        [EXE, "staff", "add", "max", "--password-stdin"],
+        input="kurz\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert short.returncode == 1 and "at least" in short.stderr
+    removed = subprocess.run([EXE, "staff", "remove", "erika"], env=env, capture_output=True, text=True, timeout=60)
+    assert removed.returncode == 0 and not read_file(tmp_path / "staff-accounts.json")
+
+
+def test_near_identical_wordings_are_grouped_and_different_questions_are_not(e5) -> None:
+    asked = [
+        ("2026-01-02", "Wie wird das Wetter morgen?"),
+        ("2026-01-03", "Wie wird morgen das Wetter?"),
+        ("2026-01-01", "Wie wird das Wetter morgen?"),
+        ("2026-01-02", "Was kostet ein Parkausweis in Altona?"),
+        ("2026-01-02", "Wann hat das Bürgeramt geöffnet?"),
+    ]
+    groups = group_refused(asked, e5.embed_query_vectors, Settings(_env_file=None).staff_same_question)
+    assert [(g.question, g.count, g.last) for g in groups] == [
+        ("Wie wird das Wetter morgen?", 3, "2026-01-03"),
+        ("Wann hat das Bürgeramt geöffnet?", 1, "2026-01-02"),
+        ("Was kostet ein Parkausweis in Altona?", 1, "2026-01-02"),
+    ]
+    assert group_refused([], lambda texts: np.zeros((0, 3)), 0.9) == []
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def staff_server(request, real_settings, tmp_path_factory) -> Iterator[dict]:
+    """An app process with two accounts (one may purge) over a database seeded after it started (its start-up
+    purge would otherwise delete the old conversation the purge test needs)."""
+    if request.param == "postgresql" and not PG:
+        pytest.skip("needs PG_TEST_URL")
+    data = tmp_path_factory.mktemp(f"staff-{request.param}")
+    accounts = {
+        "erika": {"hash": hash_password(PASSWORD), "purge": True},
+        "max": {"hash": hash_password(PASSWORD), "purge": False},
+        "lena": {"hash": hash_password(PASSWORD), "purge": False},  # the lock-out test's
+    }
+    extra = {"STAFF_ACCOUNTS": json.dumps(accounts), "RETENTION_DAYS": "30", "STAFF_MAX_FAILURES": "3"}
+    if request.param == "postgresql":
+        extra["DATABASE_URL"] = PG
+    port = free_port()
+    proc = start_app(app_env(real_settings, data, **extra), port, log=data / "server.log")
+    settings = Settings(_env_file=None, data_dir=data, database_url=extra.get("DATABASE_URL"))
+    seed(settings)
+    seed(settings, [Asked(40, "Eine alte Frage?", cited=("aviation-de",))], clear=False)
+    yield {"base": f"http://127.0.0.1:{port}", "settings": settings, "proc": proc}
+    log = stop(proc)
+    assert PASSWORD not in log and "1234567" not in log
+
+
+def login(client: httpx.Client, name: str = "erika", password: str = PASSWORD) -> httpx.Response:
+    page = client.get("/staff")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token, page.text[:500]
+    return client.post("/staff/login", data={"csrf": token.group(1), "name": name, "password": password})
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found
+    return found.group(1)
+
+
+def test_nothing_is_shown_without_a_session(staff_server) -> None:
+    with httpx.Client(base_url=staff_server["base"], timeout=30) as client:
+        page = client.get("/staff", headers={"Accept-Language": "en-GB,en;q=0.9"})
+        assert page.status_code == 200 and "Sign in for city staff" in page.text
+        assert "Luftfahrt" not in page.text and "table-days" not in page.text
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        for path in ("/staff/export.json", "/staff/export/days.csv"):
+            assert client.get(path).status_code == 401
+        assert client.post("/staff/purge", data={"csrf": "x", "confirm": "yes"}).status_code == 401
+        assert client.post("/staff/logout", data={"csrf": "x"}).status_code == 401
+
+
+def test_a_login_needs_its_form_token_and_wrong_passwords_are_slowed_and_locked_out(staff_server) -> None:
+    with httpx.Client(base_url=staff_server["base"], timeout=60) as client:
+        client.get("/staff")
+        forged = client.post("/staff/login", data={"csrf": "guessed", "name": "lena", "password": PASSWORD})
+        assert forged.status_code == 403 and "staff_session" not in forged.headers.get("set-cookie", "")
+        times = []
+        for _ in range(3):
+            started = time.monotonic()
+            wrong = login(client, "lena", "nicht das Passwort")
+            times.append(time.monotonic() - started)
+            assert wrong.status_code == 401 and "falsch" in wrong.text
+        assert times[-1] >= 1.4 and times[-1] > times[0]  # each wrong password waits longer
+        locked = login(client, "lena", PASSWORD)  # the right password, but the account is locked for now
+        assert locked.status_code == 429 and "staff_session" not in locked.headers.get("set-cookie", "")
+
+
+def test_the_page_shows_the_seeded_figures_and_the_session_cookie_is_strict(staff_server) -> None:
+    with httpx.Client(base_url=staff_server["base"], timeout=60) as client:
+        response = login(client)
+        assert response.status_code == 303
+        cookie = response.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/staff" in cookie
+        assert "Secure" not in cookie  # plain HTTP here; Secure when served over HTTPS
+        page = client.get("/staff?days=7&lang=en")
+        assert page.status_code == 200 and "Signed in as erika" in page.text
+        today = dt.datetime.now(dt.UTC).date()
+        days = expected_days(today)
+        questions = sum(q for q, _, _ in days.values())
+        refused = sum(r for _, r, _ in days.values())
+        unhelpful = sum(u for _, _, u in days.values())
+        assert f"{questions} questions, {refused} of them not answered" in page.text
+        assert f"and {unhelpful} rated unhelpful" in page.text
+        table = page.text.split('id="table-days"')[1].split("</table>")[0]
+        for day, (q, r, u) in days.items():
+            row = re.search(
+                rf"<th scope=\"row\">{day}</th><td>(\d+)</td><td>(\d+)</td><td>[^<]*</td><td>(\d+)</td>", table
+            )
+            assert row and row.groups() == (str(q), str(r), str(u)), day
+        refused_table = page.text.split('id="table-refused"')[1].split("</table>")[0]
+        assert "Wie wird das Wetter morgen in Hamburg?" in refused_table and "<td>2</td>" in refused_table
+        unhelpful_table = page.text.split('id="table-unhelpful"')[1].split("</table>")[0]
+        assert "Die Zahl fehlt." in unhelpful_table and "[Telefon]" in unhelpful_table and "1234567" not in page.text
+        assert "Eine alte Frage?" not in page.text  # outside the period
+        assert "/public/vendor/chartjs/chart.umd.min.js" in page.text and "cdn" not in page.text.lower()
+        german = client.get("/staff?days=7&lang=de")
+        assert f"{questions} Fragen, davon {refused} nicht beantwortet" in german.text
+
+
+def test_exports_hold_the_period_as_shown(staff_server) -> None:
+    with httpx.Client(base_url=staff_server["base"], timeout=60) as client:
+        login(client)
+        today = dt.datetime.now(dt.UTC).date()
+        period = {"from": (today - dt.timedelta(days=6)).isoformat(), "to": today.isoformat(), "lang": "en"}
+        exported = client.get("/staff/export/days.csv", params=period)
+        assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+        assert rows[0][:3] == ["Day", "Questions", "Not answered"] and len(rows) == 1 + 7
+        by_day = {row[0]: (int(row[1]), int(row[2]), int(row[4])) for row in rows[1:]}
+        for day, figures in expected_days(today).items():
+            assert by_day[day] == figures
+        everything = client.get("/staff/export.json", params=period).json()
+        assert everything["totals"]["questions"] == len(SEED)
+        assert {c["cluster"] for c in everything["clusters"]} >= {"aviation", "logistics", "food", "-"}
+        assert all("1234567" not in json.dumps(u) for u in everything["unhelpful_answers"])
+        refused = list(csv.reader(io.StringIO(client.get("/staff/export/refused.csv", params=period).text)))
+        assert refused[1][:2] == ["Wie wird das Wetter morgen in Hamburg?", "2"]
+
+
+def test_logout_and_purge_need_the_session_token_and_purge_needs_the_right(staff_server) -> None:
+    with httpx.Client(base_url=staff_server["base"], timeout=60) as client:
+        login(client, "max")
+        page = client.get("/staff")
+        assert "Abgelaufene Gespräche jetzt löschen" not in page.text  # max may not purge
+        refused = client.post("/staff/purge", data={"csrf": csrf_of(page), "confirm": "yes"})
+        assert refused.status_code == 403
+    with httpx.Client(base_url=staff_server["base"], timeout=60) as client:
+        login(client)
+        page = client.get("/staff?lang=de")
+        assert "Abgelaufene Gespräche jetzt löschen" in page.text and "wird am" in page.text
+        assert client.post("/staff/purge", data={"csrf": "wrong", "confirm": "yes"}).status_code == 403
+        confirm = client.post("/staff/purge?lang=de", data={"csrf": csrf_of(page)})
+        assert confirm.status_code == 200 and "Ja, endgültig löschen" in confirm.text
+        done = client.post("/staff/purge?lang=de", data={"csrf": csrf_of(page), "confirm": "yes"})
+        assert done.status_code == 303 and "purged=1" in done.headers["location"]
+        assert "1 Gespräche gelöscht" in client.get(done.headers["location"]).text
+        assert client.post("/staff/logout", data={"csrf": "wrong"}).status_code == 403
+        out = client.post("/staff/logout", data={"csrf": csrf_of(client.get("/staff"))})
+        assert out.status_code == 303
+        assert "Anmeldung" in client.get("/staff?lang=de").text
+        assert client.get("/staff/export.json").status_code == 401
