@@ -158,7 +158,7 @@ def create_app() -> FastAPI:
 
     app.include_router(build_router(settings, limiter))
     app.include_router(build_feedback_router(settings, limiter))
-    staff_router, staff_page = build_staff_router(settings, get_assistant)
+    staff_router, staff_page = build_staff_router(settings, get_assistant, limiter)
     app.include_router(staff_router)
     app.state.staff_page = staff_page
     install_error_handlers(app)

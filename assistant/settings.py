@@ -60,7 +60,8 @@ class Settings(BaseSettings):
     )
     auth_failure_limit: str = Field(
         "10/minute",
-        description="Failed API-key attempts per client address before it gets 429 too; '0' turns it off.",
+        description="Failed API-key attempts, and staff login attempts, per client address before it gets 429 "
+        "too; '0' turns it off.",
     )
     chat_rate_limit: str = Field(
         "10/minute", description="Questions per chat connection (full chat and widget); '0' turns it off."
@@ -312,9 +313,46 @@ class Settings(BaseSettings):
         "on /staff; swept with eval/staff_grouping.py, middle of the plateau 0.95-0.975.",
     )
 
+    staff_timezone: str = Field(
+        "Europe/Berlin", description="The time zone of the days on /staff (timestamps are stored in UTC)."
+    )
+    staff_cookie_secure: bool = Field(
+        False,
+        description="Send the staff session cookie only over HTTPS even when the app sees plain HTTP (behind a "
+        "TLS proxy that FORWARDED_ALLOW_IPS does not list); over HTTPS it is always Secure.",
+    )
+    staff_sso_header: str = Field(
+        "",
+        description="With single sign-on at the reverse proxy: the request header holding the signed-in user's "
+        "name (e.g. X-Forwarded-User); it counts only with STAFF_SSO_SECRET. Empty: the page's own login.",
+    )
+    staff_sso_secret: SecretStr = Field(
+        SecretStr(""),
+        description="The value the proxy sends in X-Staff-Proxy-Secret with every request it authenticated; "
+        "a request without it is not trusted with STAFF_SSO_HEADER.",
+    )
+    staff_sso_purge: list[str] = Field(
+        default_factory=list,
+        description='Single sign-on users who may delete stored conversations on /staff, as JSON, e.g. ["erika"].',
+    )
+    staff_sso_logout_url: str = Field(
+        "", description="Where the page's sign-out button leads under single sign-on, e.g. /oauth2/sign_out."
+    )
+
     @property
     def staff_accounts_path(self) -> Path:
         return self.staff_accounts_file or self.data_dir / "staff-accounts.json"
+
+    @field_validator("staff_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}, e.g. Europe/Berlin") from None
+        return value
 
     @field_validator("forwarded_allow_ips")
     @classmethod

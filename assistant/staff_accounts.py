@@ -52,11 +52,21 @@ def _parse(entries: dict) -> dict[str, Account]:
 
 
 def read_file(path: Path) -> dict[str, Account]:
-    """The accounts in a file (none when it is missing or unreadable)."""
+    """The accounts in a file, none when there is no file; an unreadable or damaged file is an error (it must
+    neither lock everybody out unnoticed nor be overwritten by the next account added)."""
     try:
-        return _parse(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, AttributeError):
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return {}
+    except OSError as exc:
+        raise AccountError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        entries = json.loads(text)
+        if not isinstance(entries, dict):
+            raise ValueError("not an object")
+    except ValueError as exc:
+        raise AccountError(f"{path} is not a valid accounts file ({exc})") from None
+    return _parse(entries)
 
 
 def load_accounts(settings: Settings) -> dict[str, Account]:

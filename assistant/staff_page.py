@@ -13,13 +13,16 @@ import csv
 import datetime as dt
 import io
 import json
+import logging
 import math
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import yaml
 from fastapi import APIRouter, Request
@@ -29,19 +32,37 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from assistant import storage
 from assistant.messages import PROMPTS_DIR
+from assistant.ratelimit import RateLimiter
 from assistant.settings import Settings
+from assistant.staff_accounts import AccountError
 from assistant.staff_auth import COOKIE, LOGIN_COOKIE, LockedOut, Session, StaffAuth, same
 from assistant.staff_stats import NO_SOURCE, Figures, Period, read_figures
 
+log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANGUAGES = ("de", "en")
 PERIODS = (7, 30)
+MAX_PERIOD_DAYS = 3660
 EXPORTS = ("days", "clusters", "languages", "refused", "unhelpful")
-SORTS = {
+SORTS: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "days": {
+        "day": lambda d: d.day,
+        "questions": lambda d: d.questions,
+        "refused": lambda d: d.refused,
+        "unhelpful": lambda d: d.unhelpful,
+    },
+    "clusters": {"cluster": lambda c: c[0], "questions": lambda c: c[1]},
+    "languages": {"language": lambda c: c[0], "questions": lambda c: c[1]},
     "refused": {"count": lambda g: g.count, "question": lambda g: g.question.casefold(), "last": lambda g: g.last},
     "unhelpful": {"day": lambda u: u.day, "question": lambda u: u.question.casefold()},
 }
-DEFAULT_SORT = {"refused": ("count", "desc"), "unhelpful": ("day", "desc")}
+DEFAULT_SORT = {
+    "days": ("day", "asc"),
+    "clusters": ("questions", "desc"),
+    "languages": ("questions", "desc"),
+    "refused": ("count", "desc"),
+    "unhelpful": ("day", "desc"),
+}
 
 
 @lru_cache(maxsize=2)
@@ -66,20 +87,31 @@ def page_language(request: Request) -> str:
 
 
 def period_of(request: Request, today: dt.date) -> tuple[Period, bool]:
-    """The chosen period: ?days=7|30, or ?from=…&to=… (ISO dates); the last 30 days otherwise. The flag says
-    the request asked for a period that was not valid."""
+    """The chosen period: ?days=7|30, or ?from=…&to=… (ISO dates, the end at most today); the last 30 days
+    otherwise. The flag says the request asked for a period that was not valid."""
     query = request.query_params
     start, end = query.get("from"), query.get("to")
+    fallback = Period(today - dt.timedelta(days=29), today)
     if start or end:
         try:
-            first, last = dt.date.fromisoformat(start or ""), dt.date.fromisoformat(end or "")
+            first, last = dt.date.fromisoformat(start or ""), min(dt.date.fromisoformat(end or ""), today)
         except ValueError:
-            return Period(today - dt.timedelta(days=29), today), True
-        if first <= last and (last - first).days <= 3660:
+            return fallback, True
+        if first <= last and (last - first).days <= MAX_PERIOD_DAYS:
             return Period(first, last), False
-        return Period(today - dt.timedelta(days=29), today), True
-    days = int(query["days"]) if query.get("days", "").isdigit() and int(query["days"]) in PERIODS else 30
+        return fallback, True
+    asked = query.get("days", "")
+    days = int(asked) if asked.isdecimal() and int(asked) in PERIODS else 30
     return Period(today - dt.timedelta(days=days - 1), today), False
+
+
+def current_days(request: Request) -> str | None:
+    """Which of the period links names the period shown ("30" when none was chosen; none for from–to)."""
+    query = request.query_params
+    if query.get("from") or query.get("to"):
+        return None
+    asked = query.get("days", "")
+    return asked if asked in {str(days) for days in PERIODS} else "30"
 
 
 def _share(value: float, lang: str) -> str:
@@ -99,18 +131,30 @@ def cell(value: Any) -> Any:
     return value
 
 
-def paginate(items: list, page: int, size: int) -> tuple[list, int, int]:
-    pages = max(1, math.ceil(len(items) / size))
-    page = min(max(1, page), pages)
-    return items[(page - 1) * size : page * size], page, pages
+@dataclass
+class Listing:
+    """One list of the page as shown: its rows on this page, the page, the pages and the sort."""
+
+    rows: list
+    page: int
+    pages: int
+    key: str
+    direction: str
 
 
-def sort_list(name: str, items: list, request: Request) -> tuple[list, str, str]:
-    key, direction = request.query_params.get(f"{name}_sort"), request.query_params.get(f"{name}_dir")
+def listing(name: str, items: list, request: Request, size: int) -> Listing:
+    """A list sorted by ?{name}_sort / ?{name}_dir and cut to page ?{name}_page (bad values: the defaults)."""
+    query = request.query_params
     default_key, default_dir = DEFAULT_SORT[name]
+    key = query.get(f"{name}_sort") or default_key
     key = key if key in SORTS[name] else default_key
+    direction = query.get(f"{name}_dir") or default_dir
     direction = direction if direction in ("asc", "desc") else default_dir
-    return sorted(items, key=SORTS[name][key], reverse=direction == "desc"), key, direction
+    ordered = sorted(items, key=SORTS[name][key], reverse=direction == "desc")
+    asked = query.get(f"{name}_page", "1")
+    pages = max(1, math.ceil(len(ordered) / size))
+    page = min(max(1, int(asked) if asked.isdecimal() else 1), pages)
+    return Listing(ordered[(page - 1) * size : page * size], page, pages, key, direction)
 
 
 class StaffPage:
@@ -128,6 +172,13 @@ class StaffPage:
         if self._engine is None:
             self._engine = create_async_engine(storage.database_url(self.settings))
         return self._engine
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.staff_timezone)
+
+    def today(self) -> dt.date:
+        return dt.datetime.now(self.zone).date()
 
     @property
     def auth(self) -> StaffAuth:
@@ -153,7 +204,9 @@ class StaffPage:
 
     def source_of(self, doc_id: str) -> dict:
         chunk = self._sources().get(doc_id)
-        return {"doc_id": doc_id, "title": chunk.title if chunk else doc_id, "url": chunk.url if chunk else ""}
+        url = chunk.url if chunk else ""
+        safe = url if url.startswith(("https://", "http://")) else ""  # never a javascript: or data: link
+        return {"doc_id": doc_id, "title": chunk.title if chunk else doc_id, "url": safe}
 
     def cluster_name(self, topic: str, lang: str) -> str:
         if topic == NO_SOURCE:
@@ -170,16 +223,18 @@ class StaffPage:
             self.source_of,
             assistant.embedder.embed_query_vectors,
             self.settings.staff_same_question,
+            self.zone,
         )
 
     # --- rendering
     def render(self, request: Request, lang: str, view: str, status: int = 200, **values: Any) -> HTMLResponse:
         t = texts(lang)
 
-        def link(**changes: Any) -> str:
-            query = {k: v for k, v in request.query_params.items() if k != "lang"} | {"lang": lang}
+        def link(fragment: str = "", **changes: Any) -> str:
+            """This page with some parameters changed (a notice of a done purge is not carried on)."""
+            query = {k: v for k, v in request.query_params.items() if k not in ("lang", "purged")} | {"lang": lang}
             query.update({k: v for k, v in changes.items() if v is not None})
-            return f"/staff?{urlencode(query)}"
+            return f"/staff?{urlencode(query)}" + (f"#{fragment}" if fragment else "")
 
         other = "en" if lang == "de" else "de"
         html = self.templates.get_template("staff.html").render(
@@ -193,33 +248,33 @@ class StaffPage:
         self.cookie(response, request, LOGIN_COOKIE, token, max_age=3600)
         return response
 
-    @staticmethod
-    def cookie(response: Response, request: Request, name: str, value: str, max_age: int | None) -> None:
+    def cookie(self, response: Response, request: Request, name: str, value: str, max_age: int | None) -> None:
         response.set_cookie(
             name,
             value,
             max_age=max_age,
             path="/staff",
             httponly=True,
-            secure=request.url.scheme == "https",
+            secure=request.url.scheme == "https" or self.settings.staff_cookie_secure,
             samesite="strict",
         )
 
     async def current(self, request: Request) -> Session | None:
-        return await self.auth.session(request.cookies.get(COOKIE))
+        """The proxy's signed-in user (single sign-on), else the page's own session cookie."""
+        return self.auth.sso_session(request.headers) or await self.auth.session(request.cookies.get(COOKIE))
 
     async def dashboard(self, request: Request, session: Session, lang: str, notice: str | None = None) -> Response:
         s, t = self.settings, texts(lang)
-        period, invalid = period_of(request, dt.datetime.now(dt.UTC).date())
+        period, invalid = period_of(request, self.today())
         figures = await self.figures(period)
-        refused, refused_key, refused_dir = sort_list("refused", figures.refused_groups, request)
-        unhelpful, unhelpful_key, unhelpful_dir = sort_list("unhelpful", figures.unhelpful, request)
-        refused_rows, refused_page, refused_pages = paginate(
-            refused, int(request.query_params.get("refused_page", "1") or 1), s.staff_page_size
-        )
-        unhelpful_rows, unhelpful_page, unhelpful_pages = paginate(
-            unhelpful, int(request.query_params.get("unhelpful_page", "1") or 1), s.staff_page_size
-        )
+        lists: dict[str, list[Any]] = {
+            "days": figures.days,
+            "clusters": figures.clusters,
+            "languages": figures.languages,
+            "refused": figures.refused_groups,
+            "unhelpful": figures.unhelpful,
+        }
+        shown = {name: listing(name, items, request, s.staff_page_size) for name, items in lists.items()}
         totals = figures.totals
         questions = totals["questions"]
         summary = t["summary"].format(
@@ -250,7 +305,7 @@ class StaffPage:
             "dashboard",
             session=session,
             period=period,
-            period_days=request.query_params.get("days"),
+            current_days=current_days(request),
             invalid=invalid,
             notice=notice,
             summary=summary,
@@ -260,14 +315,7 @@ class StaffPage:
             cluster_name=lambda c: self.cluster_name(c, lang),
             language_name=lambda code: t.get(f"lang_{code}", code),
             chart=chart,
-            refused_rows=refused_rows,
-            refused_page=refused_page,
-            refused_pages=refused_pages,
-            refused_sort=(refused_key, refused_dir),
-            unhelpful_rows=unhelpful_rows,
-            unhelpful_page=unhelpful_page,
-            unhelpful_pages=unhelpful_pages,
-            unhelpful_sort=(unhelpful_key, unhelpful_dir),
+            lists=shown,
             export_query=export_query,
             retention_days=s.retention_days,
             retention=retention,
@@ -289,7 +337,8 @@ class StaffPage:
                 [[self.cluster_name(c, lang), n] for c, n in figures.clusters],
             )
         elif name == "languages":
-            header, rows = [t["language"], t["questions"]], [[code, n] for code, n in figures.languages]
+            header = [t["language"], t["questions"]]
+            rows = [[t.get(f"lang_{code}", code), n] for code, n in figures.languages]
         elif name == "refused":
             header = [t["question"], t["count"], t["last_asked"], t["wordings"]]
             rows = [[g.question, g.count, g.last, " | ".join(g.wordings)] for g in figures.refused_groups]
@@ -305,18 +354,25 @@ class StaffPage:
 class StaffRoutes:
     """The request handlers of /staff: each checks what it needs (storage, account, session, CSRF) first."""
 
-    def __init__(self, settings: Settings, page: StaffPage) -> None:
+    def __init__(self, settings: Settings, page: StaffPage, limiter: RateLimiter) -> None:
         self.settings = settings
         self.page = page
+        self.limiter = limiter
 
     async def gate(self, request: Request, lang: str) -> Response | Session:
-        """The session, or the page to show instead (storage off, no account yet, login)."""
+        """The session, or the page to show instead (storage off, accounts unreadable, no account yet, login)."""
         if not self.settings.store_conversations:
             return self.page.render(request, lang, "storage_off")
-        if not self.page.auth.accounts():
-            return self.page.render(request, lang, "setup")
-        session = await self.page.current(request)
-        return session if session is not None else self.page.login_view(request, lang)
+        try:
+            session = await self.page.current(request)
+            if session is not None:
+                return session
+            if not self.page.auth.accounts():
+                return self.page.render(request, lang, "setup")
+        except AccountError:
+            log.error("the staff accounts file is unreadable or damaged")
+            return self.page.render(request, lang, "error", status=503, error=texts(lang)["accounts_unreadable"])
+        return self.page.login_view(request, lang)
 
     async def show(self, request: Request) -> Response:
         lang = page_language(request)
@@ -324,13 +380,21 @@ class StaffRoutes:
         if not isinstance(found, Session):
             return found
         purged = request.query_params.get("purged", "")
-        notice = texts(lang)["purge_done"].format(count=int(purged)) if purged.isdigit() else None
+        notice = texts(lang)["purge_done"].format(count=int(purged)) if purged.isdecimal() else None
         return await self.page.dashboard(request, found, lang, notice)
 
     async def login(self, request: Request) -> Response:
         lang, page = page_language(request), self.page
-        if not self.settings.store_conversations or not page.auth.accounts():
-            return RedirectResponse(f"/staff?lang={lang}", status_code=303)
+        try:
+            if not self.settings.store_conversations or not page.auth.accounts():
+                return RedirectResponse(f"/staff?lang={lang}", status_code=303)  # the page says why
+        except AccountError:
+            return page.render(request, lang, "error", status=503, error=texts(lang)["accounts_unreadable"])
+        address = request.client.host if request.client else "unknown"
+        wait = await self.limiter.hit(self.settings.auth_failure_limit, "staff_login", address)
+        if wait is not None:
+            minutes = max(1, round(wait / 60))
+            return page.login_view(request, lang, 429, texts(lang)["login_locked"].format(minutes=minutes))
         form = await request.form()
         if not same(str(form.get("csrf", "")), request.cookies.get(LOGIN_COOKIE)):
             return page.login_view(request, lang, status=403, error=texts(lang)["login_expired"])
@@ -348,10 +412,13 @@ class StaffRoutes:
 
     async def checked(self, request: Request, lang: str) -> tuple[Session | None, Response, Any]:
         """The session of a state-changing request whose CSRF token matches (else None and the refusal)."""
-        session = await self.page.current(request)
         form = await request.form()
-        if session is None:
-            return None, self.page.login_view(request, lang, status=401), form
+        found = await self.gate(request, lang)
+        if not isinstance(found, Session):
+            if found.status_code == 200:  # the login form (or why there is none) instead: not signed in
+                found.status_code = 401
+            return None, found, form
+        session = found
         if not same(str(form.get("csrf", "")), session.csrf):
             return None, self.page.render(request, lang, "error", status=403, error=texts(lang)["csrf_failed"]), form
         return session, Response(status_code=204), form
@@ -362,7 +429,8 @@ class StaffRoutes:
         if session is None:
             return refusal
         await self.page.auth.logout(request.cookies.get(COOKIE))
-        response = RedirectResponse(f"/staff?lang={lang}", status_code=303)
+        signed_out = (self.settings.staff_sso_logout_url if session.sso else "") or f"/staff?lang={lang}"
+        response = RedirectResponse(signed_out, status_code=303)
         response.delete_cookie(COOKIE, path="/staff")
         return response
 
@@ -385,7 +453,7 @@ class StaffRoutes:
         found = await self.gate(request, lang)
         if not isinstance(found, Session):
             return None, Response(texts(lang)["login_heading"], status_code=401, media_type="text/plain"), lang
-        period, _invalid = period_of(request, dt.datetime.now(dt.UTC).date())
+        period, _invalid = period_of(request, self.page.today())
         return await self.page.figures(period), None, lang
 
     async def export_json(self, request: Request) -> Response:
@@ -418,10 +486,12 @@ class StaffRoutes:
         )
 
 
-def build_staff_router(settings: Settings, get_assistant: Callable[[], Any]) -> tuple[APIRouter, StaffPage]:
+def build_staff_router(
+    settings: Settings, get_assistant: Callable[[], Any], limiter: RateLimiter
+) -> tuple[APIRouter, StaffPage]:
     """The /staff routes (and the page object, to close its database connections at shutdown)."""
     page = StaffPage(settings, get_assistant)
-    routes = StaffRoutes(settings, page)
+    routes = StaffRoutes(settings, page, limiter)
     router = APIRouter(include_in_schema=False)
     router.add_api_route("/staff", routes.show, methods=["GET"])
     router.add_api_route("/staff/login", routes.login, methods=["POST"])

@@ -55,6 +55,7 @@ class RefusedGroup:
     count: int
     wordings: list[str]
     last: str  # the latest day it was asked
+    lang: str = ""  # the language the most frequent wording was answered in
 
 
 @dataclass
@@ -64,6 +65,7 @@ class Unhelpful:
     answer: str
     sources: list[dict]  # {"doc_id", "title", "url"}
     comment: str
+    lang: str = ""  # the language of the question and its answer
 
 
 @dataclass
@@ -107,24 +109,28 @@ def _json(value) -> dict:
 
 
 def group_refused(
-    asked: Sequence[tuple[str, str]], embed: Callable[[list[str]], np.ndarray], same: float
+    asked: Sequence[tuple[str, str] | tuple[str, str, str]], embed: Callable[[list[str]], np.ndarray], same: float
 ) -> list[RefusedGroup]:
-    """(day, question) pairs grouped by meaning: each wording joins the group of the most frequent wording it
-    is at least `same` similar to, or starts one."""
-    counts = Counter(" ".join(q.split()) for _, q in asked)
+    """(day, question[, language]) grouped by meaning: each wording joins the group of the most frequent wording
+    it is at least `same` similar to, or starts one."""
+    counts = Counter(" ".join(item[1].split()) for item in asked)
     last: dict[str, str] = {}
-    for day, question in asked:
-        key = " ".join(question.split())
-        last[key] = max(day, last.get(key, ""))
+    langs: dict[str, str] = {}
+    for item in asked:
+        key = " ".join(item[1].split())
+        last[key] = max(item[0], last.get(key, ""))
+        langs.setdefault(key, item[2] if len(item) > 2 else "")
     wordings = sorted(counts, key=lambda w: (-counts[w], w))
     if not wordings:
         return []
-    vectors = embed(wordings)
+    vectors = np.asarray(embed(wordings))
+    similar = vectors @ vectors.T  # one product for every pair
     groups: list[tuple[int, list[int]]] = []  # (the leading wording, members)
     for i in range(len(wordings)):
-        best = max(groups, key=lambda g: float(vectors[g[0]] @ vectors[i]), default=None)
-        if best is not None and float(vectors[best[0]] @ vectors[i]) >= same:
-            best[1].append(i)
+        leads = [lead for lead, _ in groups]
+        best = int(np.argmax(similar[i, leads])) if leads else -1
+        if best >= 0 and similar[i, leads[best]] >= same:
+            groups[best][1].append(i)
         else:
             groups.append((i, [i]))
     found = [
@@ -133,10 +139,26 @@ def group_refused(
             count=sum(counts[wordings[m]] for m in members),
             wordings=[wordings[m] for m in members],
             last=max(last[wordings[m]] for m in members),
+            lang=langs[wordings[lead]],
         )
         for lead, members in groups
     ]
     return sorted(found, key=lambda g: (-g.count, g.question))
+
+
+def _utc(day: dt.date, zone: dt.tzinfo) -> str:
+    """The start of a local day as stored timestamps are written (UTC, ISO)."""
+    return dt.datetime.combine(day, dt.time.min, zone).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def local_day(created: object, zone: dt.tzinfo) -> str:
+    """The local day of a stored timestamp (written in UTC, with or without its "Z")."""
+    stamp = (
+        created if isinstance(created, dt.datetime) else dt.datetime.fromisoformat(str(created).replace("Z", "+00:00"))
+    )
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    return stamp.astimezone(zone).date().isoformat()
 
 
 async def read_figures(
@@ -146,14 +168,15 @@ async def read_figures(
     source_of: Callable[[str], dict],
     embed: Callable[[list[str]], np.ndarray],
     same_question: float,
+    zone: dt.tzinfo = dt.UTC,
 ) -> Figures:
-    """Everything the page shows for the period (days in UTC, as the timestamps are stored)."""
-    start = period.start.isoformat()
-    after_end = (period.end + dt.timedelta(days=1)).isoformat()
+    """Everything the page shows for the period, by days of the time zone `zone` (timestamps are stored in UTC)."""
+    start = _utc(period.start, zone)
+    after_end = _utc(period.end + dt.timedelta(days=1), zone)
     days = {d: Day(day=d) for d in period.days}
     clusters: Counter[str] = Counter()
     languages: Counter[str] = Counter()
-    refused: list[tuple[str, str]] = []
+    refused: list[tuple[str, str, str]] = []
     answers: dict[str, dict] = {}
     async with engine.connect() as conn:
         rows = await conn.execute(
@@ -168,7 +191,10 @@ async def read_figures(
             meta = _json(metadata)
             if "question" not in meta:
                 continue  # not an answer (an error notice, a draft reply)
-            day = str(created)[:10]
+            try:
+                day = local_day(created, zone)
+            except ValueError:
+                continue  # a timestamp no clock wrote
             if day not in days:
                 continue
             days[day].questions += 1
@@ -177,12 +203,13 @@ async def read_figures(
             languages[str(meta.get("language") or NO_SOURCE)] += 1
             if meta.get("refused") and not meta.get("smalltalk") and meta.get("mode") != "smalltalk":
                 days[day].refused += 1
-                refused.append((day, str(meta["question"])))
+                refused.append((day, str(meta["question"]), str(meta.get("language") or "")))
             answers[str(parent)] = {
                 "day": day,
                 "question": str(meta["question"]),
                 "answer": output or "",
                 "cited": cited,
+                "lang": str(meta.get("language") or ""),
             }
         feedback = await conn.execute(text('SELECT "forId", "comment" FROM feedbacks WHERE "value" = 0'))
         unhelpful = []
@@ -198,6 +225,7 @@ async def read_figures(
                     answer=answer["answer"],
                     sources=[source_of(doc) for doc in dict.fromkeys(answer["cited"])],
                     comment=comment or "",
+                    lang=answer["lang"],
                 )
             )
         oldest = (await conn.execute(text('SELECT MIN("createdAt") FROM threads'))).scalar()

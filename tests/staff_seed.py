@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from chainlit.context import init_http_context
 from chainlit.types import Feedback
@@ -31,8 +33,8 @@ class Asked:
 SEED = [
     Asked(0, "Wer leitet das Luftfahrtcluster?", cited=("aviation-de",)),
     Asked(0, "Welche Projekte hat die Logistik-Initiative?", cited=("logistics-de", "aviation-de")),
-    Asked(0, "Wie wird das Wetter morgen in Hamburg?", refused=True),
-    Asked(0, "Wie wird morgen das Wetter in Hamburg?", refused=True, unhelpful="Schade, Tel. 040 1234567"),
+    Asked(0, "Regnet es am Samstag in Wandsbek?", refused=True),
+    Asked(0, "Regnet es in Wandsbek am Samstag?", refused=True, unhelpful="Schade, Tel. 040 1234567"),
     Asked(1, "What does the maritime cluster do?", language="en", cited=("maritime-en",)),
     Asked(1, "Was kostet ein Parkausweis?", refused=True),
     Asked(1, "Hallo!", smalltalk=True),
@@ -40,11 +42,19 @@ SEED = [
 ]
 
 
-def expected_days(today: dt.date) -> dict[str, tuple[int, int, int]]:
-    """day -> (questions, refused, unhelpful) of SEED."""
+ZONE = ZoneInfo("Europe/Berlin")  # the page's days (STAFF_TIMEZONE's default)
+
+
+def local_today() -> dt.date:
+    return dt.datetime.now(ZONE).date()
+
+
+def expected_days(now: dt.datetime | None = None) -> dict[str, tuple[int, int, int]]:
+    """Local day -> (questions, refused, unhelpful) of SEED, as written from `now` (UTC) on."""
+    now = now or dt.datetime.now(dt.UTC)
     found: dict[str, list[int]] = {}
     for item in SEED:
-        day = (today - dt.timedelta(days=item.days_ago)).isoformat()
+        day = (now - dt.timedelta(days=item.days_ago)).astimezone(ZONE).date().isoformat()
         row = found.setdefault(day, [0, 0, 0])
         row[0] += 1
         row[1] += int(item.refused and not item.smalltalk)
@@ -104,5 +114,8 @@ async def _seed(settings: Settings, items: list[Asked], clear: bool) -> None:
 
 
 def seed(settings: Settings, items: list[Asked] | None = None, clear: bool = True) -> None:
-    """Write the conversations (SEED by default) into the settings' database, emptied first unless `clear` is off."""
-    asyncio.run(_seed(settings, SEED if items is None else items, clear))
+    """Write the conversations (SEED by default) into the settings' database, emptied first unless `clear` is off.
+
+    In a thread of its own: a browser test's Playwright already runs an event loop in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _seed(settings, SEED if items is None else items, clear)).result()

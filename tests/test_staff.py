@@ -31,9 +31,10 @@ from assistant.staff_accounts import (
 )
 from assistant.staff_stats import group_refused
 from tests.servers import EXE, app_env, free_port, start_app, stop
-from tests.staff_seed import SEED, Asked, expected_days, seed
+from tests.staff_seed import SEED, Asked, expected_days, local_today, seed
 
 PASSWORD = "ein langes Passwort 42"
+SSO_SECRET = "proxy-secret-for-tests"
 PG = os.environ.get("PG_TEST_URL", "")
 
 
@@ -52,6 +53,11 @@ def test_accounts_are_stored_as_hashes_in_a_private_file(tmp_path: Path) -> None
     with pytest.raises(AccountError):
         write_account(path, "kein name!", PASSWORD, purge=False)
     assert remove_account(path, "max") and not remove_account(path, "max")
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text("{ not json", encoding="utf-8")
+    with pytest.raises(AccountError):  # a damaged file is an error, never "no accounts" to be overwritten
+        write_account(damaged, "erika", PASSWORD, purge=False)
+    assert damaged.read_text(encoding="utf-8") == "{ not json"
     settings = Settings(
         _env_file=None,
         staff_accounts_file=path,
@@ -116,15 +122,25 @@ def staff_server(request, real_settings, tmp_path_factory) -> Iterator[dict]:
         "max": {"hash": hash_password(PASSWORD), "purge": False},
         "lena": {"hash": hash_password(PASSWORD), "purge": False},  # the lock-out test's
     }
-    extra = {"STAFF_ACCOUNTS": json.dumps(accounts), "RETENTION_DAYS": "30", "STAFF_MAX_FAILURES": "3"}
+    extra = {
+        "STAFF_ACCOUNTS": json.dumps(accounts),
+        "RETENTION_DAYS": "30",
+        "STAFF_MAX_FAILURES": "3",
+        "AUTH_FAILURE_LIMIT": "100/minute",  # these tests sign in often from one address
+        # single sign-on at a reverse proxy: its user header counts only with its secret
+        "STAFF_SSO_HEADER": "X-Forwarded-User",
+        "STAFF_SSO_SECRET": SSO_SECRET,
+        "STAFF_SSO_PURGE": json.dumps(["paula"]),
+    }
     if request.param == "postgresql":
         extra["DATABASE_URL"] = PG
     port = free_port()
-    proc = start_app(app_env(real_settings, data, **extra), port, log=data / "server.log")
+    env = app_env(real_settings, data, **extra)
+    proc = start_app(env, port, log=data / "server.log")
     settings = Settings(_env_file=None, data_dir=data, database_url=extra.get("DATABASE_URL"))
     seed(settings)
     seed(settings, [Asked(40, "Eine alte Frage?", cited=("aviation-de",))], clear=False)
-    yield {"base": f"http://127.0.0.1:{port}", "settings": settings, "proc": proc}
+    yield {"base": f"http://127.0.0.1:{port}", "settings": settings, "proc": proc, "env": env, "data": data}
     log = stop(proc)
     assert PASSWORD not in log and "1234567" not in log
 
@@ -152,6 +168,9 @@ def test_nothing_is_shown_without_a_session(staff_server) -> None:
             assert client.get(path).status_code == 401
         assert client.post("/staff/purge", data={"csrf": "x", "confirm": "yes"}).status_code == 401
         assert client.post("/staff/logout", data={"csrf": "x"}).status_code == 401
+        client.get("/staff")
+        odd = client.post("/staff/login", data={"csrf": "ä€", "name": "erika", "password": PASSWORD})
+        assert odd.status_code == 403  # any characters in a token: refused, never a server error
 
 
 def test_a_login_needs_its_form_token_and_wrong_passwords_are_slowed_and_locked_out(staff_server) -> None:
@@ -179,13 +198,12 @@ def test_the_page_shows_the_seeded_figures_and_the_session_cookie_is_strict(staf
         assert "Secure" not in cookie  # plain HTTP here; Secure when served over HTTPS
         page = client.get("/staff?days=7&lang=en")
         assert page.status_code == 200 and "Signed in as erika" in page.text
-        today = dt.datetime.now(dt.UTC).date()
-        days = expected_days(today)
+        days = expected_days()
         questions = sum(q for q, _, _ in days.values())
         refused = sum(r for _, r, _ in days.values())
         unhelpful = sum(u for _, _, u in days.values())
-        assert f"{questions} questions, {refused} of them not answered" in page.text
-        assert f"and {unhelpful} rated unhelpful" in page.text
+        assert f"Questions: {questions}; not answered: {refused} (" in page.text
+        assert f"rated unhelpful: {unhelpful} (" in page.text
         table = page.text.split('id="table-days"')[1].split("</table>")[0]
         for day, (q, r, u) in days.items():
             row = re.search(
@@ -193,33 +211,38 @@ def test_the_page_shows_the_seeded_figures_and_the_session_cookie_is_strict(staf
             )
             assert row and row.groups() == (str(q), str(r), str(u)), day
         refused_table = page.text.split('id="table-refused"')[1].split("</table>")[0]
-        assert "Wie wird das Wetter morgen in Hamburg?" in refused_table and "<td>2</td>" in refused_table
+        assert "Regnet es am Samstag in Wandsbek?" in refused_table and "<td>2</td>" in refused_table
         unhelpful_table = page.text.split('id="table-unhelpful"')[1].split("</table>")[0]
         assert "Die Zahl fehlt." in unhelpful_table and "[Telefon]" in unhelpful_table and "1234567" not in page.text
         assert "Eine alte Frage?" not in page.text  # outside the period
         assert "/public/vendor/chartjs/chart.umd.min.js" in page.text and "cdn" not in page.text.lower()
+        odd = client.get(
+            "/staff", params={"refused_page": "abc", "days": "²", "from": "9999-12-30", "to": "9999-12-31"}
+        )
+        assert odd.status_code == 200  # nonsense in the address: the defaults, never a server error
         german = client.get("/staff?days=7&lang=de")
-        assert f"{questions} Fragen, davon {refused} nicht beantwortet" in german.text
+
+        assert f"Fragen: {questions}; davon nicht beantwortet: {refused} (" in german.text
 
 
 def test_exports_hold_the_period_as_shown(staff_server) -> None:
     with httpx.Client(base_url=staff_server["base"], timeout=60) as client:
         login(client)
-        today = dt.datetime.now(dt.UTC).date()
+        today = local_today()
         period = {"from": (today - dt.timedelta(days=6)).isoformat(), "to": today.isoformat(), "lang": "en"}
         exported = client.get("/staff/export/days.csv", params=period)
         assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
         rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
         assert rows[0][:3] == ["Day", "Questions", "Not answered"] and len(rows) == 1 + 7
         by_day = {row[0]: (int(row[1]), int(row[2]), int(row[4])) for row in rows[1:]}
-        for day, figures in expected_days(today).items():
+        for day, figures in expected_days().items():
             assert by_day[day] == figures
         everything = client.get("/staff/export.json", params=period).json()
         assert everything["totals"]["questions"] == len(SEED)
         assert {c["cluster"] for c in everything["clusters"]} >= {"aviation", "logistics", "food", "-"}
         assert all("1234567" not in json.dumps(u) for u in everything["unhelpful_answers"])
         refused = list(csv.reader(io.StringIO(client.get("/staff/export/refused.csv", params=period).text)))
-        assert refused[1][:2] == ["Wie wird das Wetter morgen in Hamburg?", "2"]
+        assert refused[1][:2] == ["Regnet es am Samstag in Wandsbek?", "2"]
 
 
 def test_logout_and_purge_need_the_session_token_and_purge_needs_the_right(staff_server) -> None:
@@ -238,9 +261,43 @@ def test_logout_and_purge_need_the_session_token_and_purge_needs_the_right(staff
         assert confirm.status_code == 200 and "Ja, endgültig löschen" in confirm.text
         done = client.post("/staff/purge?lang=de", data={"csrf": csrf_of(page), "confirm": "yes"})
         assert done.status_code == 303 and "purged=1" in done.headers["location"]
-        assert "1 Gespräche gelöscht" in client.get(done.headers["location"]).text
+        assert "Gelöschte Gespräche: 1." in client.get(done.headers["location"]).text
         assert client.post("/staff/logout", data={"csrf": "wrong"}).status_code == 403
         out = client.post("/staff/logout", data={"csrf": csrf_of(client.get("/staff"))})
         assert out.status_code == 303
         assert "Anmeldung" in client.get("/staff?lang=de").text
         assert client.get("/staff/export.json").status_code == 401
+
+
+def test_a_user_signed_in_by_the_reverse_proxy_needs_no_page_login(staff_server) -> None:
+    with httpx.Client(base_url=staff_server["base"], timeout=60) as client:
+        forged = client.get("/staff", headers={"X-Forwarded-User": "anna", "X-Staff-Proxy-Secret": "guessed"})
+        assert "Anmeldung" in forged.text and "table-days" not in forged.text  # a header alone proves nothing
+        proxied = {"X-Forwarded-User": "anna", "X-Staff-Proxy-Secret": SSO_SECRET}
+        page = client.get("/staff", headers=proxied)
+        assert "Angemeldet als anna" in page.text and "table-days" in page.text
+        assert "staff_session" not in page.headers.get("set-cookie", "")
+        assert client.get("/staff/export.json", headers=proxied).status_code == 200
+        assert client.post("/staff/purge", headers=proxied, data={"csrf": "x"}).status_code == 403
+        denied = client.post("/staff/purge", headers=proxied, data={"csrf": csrf_of(page), "confirm": "yes"})
+        assert denied.status_code == 403 and "darf keine" in denied.text  # anna has no right to purge
+        allowed = {"X-Forwarded-User": "paula", "X-Staff-Proxy-Secret": SSO_SECRET}
+        confirm = client.post(
+            "/staff/purge", headers=allowed, data={"csrf": csrf_of(client.get("/staff", headers=allowed))}
+        )
+        assert confirm.status_code == 200 and "Ja, endgültig löschen" in confirm.text
+
+
+def test_another_app_process_shows_the_same_figures_and_shares_the_login(staff_server) -> None:
+    port = free_port()
+    other = start_app(staff_server["env"], port, log=staff_server["data"] / "second.log")
+    try:
+        with httpx.Client(base_url=staff_server["base"], timeout=60) as first:
+            login(first)
+            cookies = dict(first.cookies)
+            mine = first.get("/staff/export.json", params={"days": 30}).json()
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, cookies=cookies) as second:
+            theirs = second.get("/staff/export.json", params={"days": 30})  # signed in on the first process
+            assert theirs.status_code == 200 and theirs.json() == mine
+    finally:
+        stop(other)
