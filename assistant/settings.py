@@ -313,6 +313,13 @@ class Settings(BaseSettings):
         "on /staff; swept with eval/staff_grouping.py, middle of the plateau 0.95-0.975.",
     )
 
+    staff_group_limit: int = Field(
+        500,
+        ge=10,
+        le=100_000,
+        description="The most frequent refused wordings of a period that /staff groups by meaning (each is embedded "
+        "once, ~10 ms, then remembered in memory); rarer ones are listed on their own.",
+    )
     staff_timezone: str = Field(
         "Europe/Berlin", description="The time zone of the days on /staff (timestamps are stored in UTC)."
     )

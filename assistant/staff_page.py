@@ -31,6 +31,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from assistant import storage
+from assistant.embeddings import CachedQueries
 from assistant.messages import PROMPTS_DIR
 from assistant.ratelimit import RateLimiter
 from assistant.settings import Settings
@@ -166,6 +167,7 @@ class StaffPage:
         self.templates = _environment()
         self._engine: AsyncEngine | None = None
         self._by_doc: dict[str, Any] | None = None
+        self._embedder: CachedQueries | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -214,16 +216,24 @@ class StaffPage:
         names = self.get_assistant().glossary.names.get(topic)
         return names[lang] if names else topic
 
+    @property
+    def embedder(self) -> CachedQueries:
+        """The assistant's embedder with a memory of its own for the refused wordings, so that paging, sorting
+        and exporting the same period embeds nothing again."""
+        if self._embedder is None:
+            self._embedder = CachedQueries(self.get_assistant().embedder, self.settings.staff_group_limit)
+        return self._embedder
+
     async def figures(self, period: Period) -> Figures:
-        assistant = self.get_assistant()
         return await read_figures(
             self.engine,
             period,
             self.topic_of,
             self.source_of,
-            assistant.embedder.embed_query_vectors,
+            self.embedder.embed_query_vectors,
             self.settings.staff_same_question,
             self.zone,
+            self.settings.staff_group_limit,
         )
 
     # --- rendering

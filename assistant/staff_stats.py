@@ -109,10 +109,14 @@ def _json(value) -> dict:
 
 
 def group_refused(
-    asked: Sequence[tuple[str, str] | tuple[str, str, str]], embed: Callable[[list[str]], np.ndarray], same: float
+    asked: Sequence[tuple[str, str] | tuple[str, str, str]],
+    embed: Callable[[list[str]], np.ndarray],
+    same: float,
+    limit: int | None = None,
 ) -> list[RefusedGroup]:
     """(day, question[, language]) grouped by meaning: each wording joins the group of the most frequent wording
-    it is at least `same` similar to, or starts one."""
+    it is at least `same` similar to, or starts one. Only the `limit` most frequent wordings are embedded (the
+    cost of a page grows with them); rarer ones stay groups of their own."""
     counts = Counter(" ".join(item[1].split()) for item in asked)
     last: dict[str, str] = {}
     langs: dict[str, str] = {}
@@ -123,10 +127,11 @@ def group_refused(
     wordings = sorted(counts, key=lambda w: (-counts[w], w))
     if not wordings:
         return []
-    vectors = np.asarray(embed(wordings))
+    grouped = wordings[:limit] if limit is not None else wordings
+    vectors = np.asarray(embed(grouped))
     similar = vectors @ vectors.T  # one product for every pair
     groups: list[tuple[int, list[int]]] = []  # (the leading wording, members)
-    for i in range(len(wordings)):
+    for i in range(len(grouped)):
         leads = [lead for lead, _ in groups]
         best = int(np.argmax(similar[i, leads])) if leads else -1
         if best >= 0 and similar[i, leads[best]] >= same:
@@ -141,7 +146,7 @@ def group_refused(
             last=max(last[wordings[m]] for m in members),
             lang=langs[wordings[lead]],
         )
-        for lead, members in groups
+        for lead, members in [*groups, *((i, [i]) for i in range(len(grouped), len(wordings)))]
     ]
     return sorted(found, key=lambda g: (-g.count, g.question))
 
@@ -169,6 +174,7 @@ async def read_figures(
     embed: Callable[[list[str]], np.ndarray],
     same_question: float,
     zone: dt.tzinfo = dt.UTC,
+    group_limit: int | None = None,
 ) -> Figures:
     """Everything the page shows for the period, by days of the time zone `zone` (timestamps are stored in UTC)."""
     start = _utc(period.start, zone)
@@ -230,7 +236,7 @@ async def read_figures(
             )
         oldest = (await conn.execute(text('SELECT MIN("createdAt") FROM threads'))).scalar()
     by_day = [days[d] for d in period.days]
-    groups = await asyncio.to_thread(group_refused, refused, embed, same_question)  # embedding is CPU work
+    groups = await asyncio.to_thread(group_refused, refused, embed, same_question, group_limit)  # embedding is CPU work
     totals = {
         "questions": sum(d.questions for d in by_day),
         "refused": sum(d.refused for d in by_day),

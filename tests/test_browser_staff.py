@@ -43,6 +43,8 @@ def staff_app(request, real_settings, tmp_path_factory) -> Iterator[str]:
 
 def sign_in(page, app: str, lang: str) -> None:
     page.goto(f"{app}/staff")
+    violations = [v for v in run_axe(page) if v["impact"] in ("serious", "critical")]
+    assert violations == [], ("login page", violations)
     labels = {"de": ("Benutzername", "Passwort", "Anmelden"), "en": ("User name", "Password", "Sign in")}[lang]
     page.get_by_label(labels[0]).fill("erika")
     page.get_by_label(labels[1], exact=True).fill(PASSWORD)

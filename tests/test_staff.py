@@ -108,6 +108,20 @@ def test_near_identical_wordings_are_grouped_and_different_questions_are_not(e5)
         ("Was kostet ein Parkausweis in Altona?", 1, "2026-01-02"),
     ]
     assert group_refused([], lambda texts: np.zeros((0, 3)), 0.9) == []
+    embedded: list[str] = []
+
+    def counting(texts: list[str]) -> np.ndarray:
+        embedded.extend(texts)
+        return e5.embed_query_vectors(texts)
+
+    limited = group_refused(asked, counting, 0.9625, limit=1)  # only the most frequent wording is embedded
+    assert embedded == ["Wie wird das Wetter morgen?"]
+    assert [(g.question, g.count) for g in limited] == [
+        ("Wie wird das Wetter morgen?", 2),
+        ("Wann hat das Bürgeramt geöffnet?", 1),
+        ("Was kostet ein Parkausweis in Altona?", 1),
+        ("Wie wird morgen das Wetter?", 1),
+    ]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
