@@ -3,6 +3,7 @@ seeded database, exports and purge; with SQLite, and with PostgreSQL when CI pro
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
@@ -18,7 +19,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from assistant import storage
 from assistant.settings import Settings
 from assistant.staff_accounts import (
     AccountError,
@@ -29,6 +32,7 @@ from assistant.staff_accounts import (
     verify,
     write_account,
 )
+from assistant.staff_auth import StaffAuth
 from assistant.staff_stats import group_refused
 from tests.servers import EXE, app_env, free_port, start_app, stop
 from tests.staff_seed import SEED, Asked, expected_days, local_today, seed
@@ -315,3 +319,27 @@ def test_another_app_process_shows_the_same_figures_and_shares_the_login(staff_s
             assert theirs.status_code == 200 and theirs.json() == mine
     finally:
         stop(other)
+
+
+def test_a_changed_password_or_a_removed_account_ends_its_sessions(tmp_path: Path) -> None:
+    accounts = tmp_path / "staff.json"
+    settings = Settings(_env_file=None, data_dir=tmp_path, staff_accounts_file=accounts)
+    write_account(accounts, "erika", PASSWORD, purge=False)
+
+    async def scenario() -> list[bool]:
+        await storage.ensure_schema(settings)
+        engine = create_async_engine(storage.database_url(settings))
+        auth = StaffAuth(settings, engine)
+        seen = []
+        token, _ = await auth.login("erika", PASSWORD)
+        seen.append(await auth.session(token) is not None)
+        write_account(accounts, "erika", "ein ganz neues Passwort", purge=False)
+        seen.append(await auth.session(token) is not None)
+        token, _ = await auth.login("erika", "ein ganz neues Passwort")
+        seen.append(await auth.session(token) is not None)
+        remove_account(accounts, "erika")
+        seen.append(await auth.session(token) is not None)
+        await engine.dispose()
+        return seen
+
+    assert asyncio.run(scenario()) == [True, False, True, False]
