@@ -36,9 +36,11 @@ def staff_app(request, real_settings, tmp_path_factory) -> Iterator[str]:
         extra["DATABASE_URL"] = pg
     port = free_port()
     proc = start_app(app_env(real_settings, data, **extra), port, log=data / "server.log")
-    seed(Settings(_env_file=None, data_dir=data, database_url=extra.get("DATABASE_URL")))
-    yield f"http://127.0.0.1:{port}"
-    stop(proc)
+    try:  # the server stops whatever fails, or it would hold the database (and its port) after the tests
+        seed(Settings(_env_file=None, data_dir=data, database_url=extra.get("DATABASE_URL")))
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(proc)
 
 
 def sign_in(page, app: str, lang: str) -> None:

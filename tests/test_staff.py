@@ -155,11 +155,13 @@ def staff_server(request, real_settings, tmp_path_factory) -> Iterator[dict]:
     port = free_port()
     env = app_env(real_settings, data, **extra)
     proc = start_app(env, port, log=data / "server.log")
-    settings = Settings(_env_file=None, data_dir=data, database_url=extra.get("DATABASE_URL"))
-    seed(settings)
-    seed(settings, [Asked(40, "Eine alte Frage?", cited=("aviation-de",))], clear=False)
-    yield {"base": f"http://127.0.0.1:{port}", "settings": settings, "proc": proc, "env": env, "data": data}
-    log = stop(proc)
+    try:  # the server stops whatever fails, or it would hold the database (and its port) after the tests
+        settings = Settings(_env_file=None, data_dir=data, database_url=extra.get("DATABASE_URL"))
+        seed(settings)
+        seed(settings, [Asked(40, "Eine alte Frage?", cited=("aviation-de",))], clear=False)
+        yield {"base": f"http://127.0.0.1:{port}", "settings": settings, "proc": proc, "env": env, "data": data}
+    finally:
+        log = stop(proc)
     assert PASSWORD not in log and "1234567" not in log
 
 
