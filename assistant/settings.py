@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -350,6 +350,16 @@ class Settings(BaseSettings):
     def staff_accounts_path(self) -> Path:
         return self.staff_accounts_file or self.data_dir / "staff-accounts.json"
 
+    @model_validator(mode="after")
+    def _sso_complete(self) -> Settings:
+        """Single sign-on needs both its header and a secret the proxy sends (a header alone proves nothing)."""
+        secret = self.staff_sso_secret.get_secret_value()
+        if bool(self.staff_sso_header) != bool(secret):
+            raise ValueError("STAFF_SSO_HEADER and STAFF_SSO_SECRET must be set together")
+        if secret and len(secret) < 16:
+            raise ValueError("STAFF_SSO_SECRET needs at least 16 characters")
+        return self
+
     @field_validator("staff_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -357,7 +367,7 @@ class Settings(BaseSettings):
 
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(f"unknown time zone {value!r}, e.g. Europe/Berlin") from None
         return value
 

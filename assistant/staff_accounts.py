@@ -43,9 +43,12 @@ def hash_password(password: str) -> str:
 
 
 def _parse(entries: dict) -> dict[str, Account]:
+    """Accounts from {name: hash or {"hash", "purge"}}; any other shape is an AccountError."""
     accounts = {}
     for name, entry in entries.items():
-        entry = {"hash": entry} if isinstance(entry, str) else dict(entry or {})
+        if not isinstance(entry, str | dict):
+            raise AccountError(f"the account {name!r} is neither a hash nor an object with one")
+        entry = {"hash": entry} if isinstance(entry, str) else dict(entry)
         if NAME.match(str(name)) and str(entry.get("hash", "")).startswith("$argon2"):
             accounts[str(name)] = Account(name=str(name), hash=entry["hash"], purge=bool(entry.get("purge")))
     return accounts

@@ -16,11 +16,11 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.datastructures import Headers
 
 from assistant.settings import Settings
 from assistant.staff_accounts import NAME, Account, load_accounts, verify
@@ -81,11 +81,17 @@ class StaffAuth:
         key = _digest(" ".join(name.split()).casefold())
         window = s.staff_lockout_minutes * 60
         async with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":  # one name's attempts one after another
+                await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
             await conn.execute(text('DELETE FROM staff_failures WHERE "at" < :t'), {"t": now - window})
             await conn.execute(text('INSERT INTO staff_failures ("key", "at") VALUES (:k, :t)'), {"k": key, "t": now})
             rows = (
                 await conn.execute(text('SELECT "at" FROM staff_failures WHERE "key" = :k ORDER BY "at"'), {"k": key})
             ).all()
+            if len(rows) > s.staff_max_failures:  # locked: this attempt is not kept, so the lock ends when it said
+                await conn.execute(
+                    text('DELETE FROM staff_failures WHERE "key" = :k AND "at" = :t'), {"k": key, "t": now}
+                )
         if len(rows) > s.staff_max_failures:
             raise LockedOut(max(1, round((rows[0][0] + window - now) / 60)))
         account = await asyncio.to_thread(verify, self.accounts(), name, password)  # argon2 is CPU work
@@ -111,14 +117,18 @@ class StaffAuth:
             )
         return token, Session(account=account, csrf=csrf)
 
-    def sso_session(self, headers: Mapping[str, str]) -> Session | None:
+    def sso_session(self, headers: Headers) -> Session | None:
         """The session of a request the reverse proxy signed in (single sign-on): its user header counts only
-        with the proxy's secret. The CSRF token is derived from the secret and the name, so no cookie is needed."""
+        with the proxy's secret, each sent exactly once (a client's own header may sit beside the proxy's). The
+        CSRF token is derived from the secret and the name, so no cookie is needed."""
         s = self.settings
         secret = s.staff_sso_secret.get_secret_value()
-        if not (s.staff_sso_header and secret) or not same(headers.get(SSO_SECRET_HEADER), secret):
+        if not (s.staff_sso_header and secret):
             return None
-        name = (headers.get(s.staff_sso_header) or "").strip()
+        names, sent = headers.getlist(s.staff_sso_header), headers.getlist(SSO_SECRET_HEADER)
+        if len(names) != 1 or len(sent) != 1 or not same(sent[0], secret):
+            return None
+        name = names[0].strip()
         if not NAME.match(name):
             return None
         csrf = hmac.new(secret.encode(), f"csrf:{name}".encode(), hashlib.sha256).hexdigest()

@@ -37,7 +37,7 @@ from assistant.ratelimit import RateLimiter
 from assistant.settings import Settings
 from assistant.staff_accounts import AccountError
 from assistant.staff_auth import COOKIE, LOGIN_COOKIE, LockedOut, Session, StaffAuth, same
-from assistant.staff_stats import NO_SOURCE, Figures, Period, read_figures
+from assistant.staff_stats import NO_SOURCE, Figures, Period, local_day, read_figures
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -101,9 +101,17 @@ def period_of(request: Request, today: dt.date) -> tuple[Period, bool]:
         if first <= last and (last - first).days <= MAX_PERIOD_DAYS:
             return Period(first, last), False
         return fallback, True
-    asked = query.get("days", "")
-    days = int(asked) if asked.isdecimal() and int(asked) in PERIODS else 30
+    days = small_number(query.get("days", ""))
+    days = days if days in PERIODS else 30
     return Period(today - dt.timedelta(days=days - 1), today), False
+
+
+def small_number(value: str, most: int = 999_999) -> int | None:
+    """A page number or count from the address: plain ASCII digits, not absurdly long; else None."""
+    if value.isascii() and value.isdigit() and len(value) <= 6:
+        number = int(value)
+        return number if number <= most else None
+    return None
 
 
 def current_days(request: Request) -> str | None:
@@ -154,7 +162,7 @@ def listing(name: str, items: list, request: Request, size: int) -> Listing:
     ordered = sorted(items, key=SORTS[name][key], reverse=direction == "desc")
     asked = query.get(f"{name}_page", "1")
     pages = max(1, math.ceil(len(ordered) / size))
-    page = min(max(1, int(asked) if asked.isdecimal() else 1), pages)
+    page = min(max(1, small_number(asked) or 1), pages)
     return Listing(ordered[(page - 1) * size : page * size], page, pages, key, direction)
 
 
@@ -221,7 +229,9 @@ class StaffPage:
         """The assistant's embedder with a memory of its own for the refused wordings, so that paging, sorting
         and exporting the same period embeds nothing again."""
         if self._embedder is None:
-            self._embedder = CachedQueries(self.get_assistant().embedder, self.settings.staff_group_limit)
+            shared = self.get_assistant().embedder
+            model = shared.inner if isinstance(shared, CachedQueries) else shared  # leave the chat's memory alone
+            self._embedder = CachedQueries(model, self.settings.staff_group_limit)
         return self._embedder
 
     async def figures(self, period: Period) -> Figures:
@@ -297,8 +307,9 @@ class StaffPage:
         oldest = figures.oldest
         retention = None
         if oldest:
-            expires = dt.date.fromisoformat(oldest[:10]) + dt.timedelta(days=s.retention_days)
-            retention = t["retention_oldest"].format(oldest=_date(oldest, lang), expires=_date(expires, lang))
+            first = dt.date.fromisoformat(local_day(oldest, self.zone))
+            expires = first + dt.timedelta(days=s.retention_days)
+            retention = t["retention_oldest"].format(oldest=_date(first, lang), expires=_date(expires, lang))
         chart = {
             "days": [_date(d.day, lang) for d in figures.days],
             "questions": [d.questions for d in figures.days],
@@ -390,7 +401,8 @@ class StaffRoutes:
         if not isinstance(found, Session):
             return found
         purged = request.query_params.get("purged", "")
-        notice = texts(lang)["purge_done"].format(count=int(purged)) if purged.isdecimal() else None
+        count = small_number(purged)
+        notice = texts(lang)["purge_done"].format(count=count) if count is not None else None
         return await self.page.dashboard(request, found, lang, notice)
 
     async def login(self, request: Request) -> Response:
@@ -411,6 +423,8 @@ class StaffRoutes:
         name, password = str(form.get("name", ""))[:64], str(form.get("password", ""))[:1024]
         try:
             token, _session = await page.auth.login(name, password)
+        except AccountError:
+            return page.render(request, lang, "error", status=503, error=texts(lang)["accounts_unreadable"])
         except LockedOut as exc:
             return page.login_view(request, lang, 429, texts(lang)["login_locked"].format(minutes=exc.minutes))
         except ValueError:
@@ -462,6 +476,8 @@ class StaffRoutes:
         lang = page_language(request)
         found = await self.gate(request, lang)
         if not isinstance(found, Session):
+            if found.status_code != 200:  # accounts unreadable: say so
+                return None, found, lang
             return None, Response(texts(lang)["login_heading"], status_code=401, media_type="text/plain"), lang
         period, _invalid = period_of(request, self.page.today())
         return await self.page.figures(period), None, lang

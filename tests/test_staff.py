@@ -15,11 +15,14 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import numpy as np
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.datastructures import Headers
 
 from assistant import storage
 from assistant.settings import Settings
@@ -32,8 +35,9 @@ from assistant.staff_accounts import (
     verify,
     write_account,
 )
-from assistant.staff_auth import StaffAuth
-from assistant.staff_stats import group_refused
+from assistant.staff_auth import LockedOut, StaffAuth
+from assistant.staff_page import cell, small_number
+from assistant.staff_stats import group_refused, local_day
 from tests.servers import EXE, app_env, free_port, start_app, stop
 from tests.staff_seed import SEED, Asked, expected_days, local_today, seed
 
@@ -345,3 +349,77 @@ def test_a_changed_password_or_a_removed_account_ends_its_sessions(tmp_path: Pat
         return seen
 
     assert asyncio.run(scenario()) == [True, False, True, False]
+
+
+def test_attempts_while_locked_do_not_extend_the_lock(tmp_path: Path) -> None:
+    accounts = tmp_path / "staff.json"
+    settings = Settings(_env_file=None, data_dir=tmp_path, staff_accounts_file=accounts, staff_max_failures=2)
+    write_account(accounts, "erika", PASSWORD, purge=False)
+
+    async def scenario() -> list[str]:
+        await storage.ensure_schema(settings)
+        engine = create_async_engine(storage.database_url(settings))
+        auth = StaffAuth(settings, engine)
+        outcomes = []
+        for password in ("falsch falsch 1", "falsch falsch 2", PASSWORD, PASSWORD, PASSWORD):
+            try:
+                await auth.login("erika", password)
+                outcomes.append("in")
+            except LockedOut:
+                outcomes.append("locked")
+            except ValueError:
+                outcomes.append("wrong")
+        async with engine.connect() as conn:
+            kept = (await conn.execute(text("SELECT COUNT(*) FROM staff_failures"))).scalar()
+        await engine.dispose()
+        return [*outcomes, str(kept)]
+
+    assert asyncio.run(scenario()) == ["wrong", "wrong", "locked", "locked", "locked", "2"]
+
+
+def test_single_sign_on_counts_only_one_user_header_with_the_secret(tmp_path: Path) -> None:
+    settings = Settings(
+        _env_file=None, staff_sso_header="X-Forwarded-User", staff_sso_secret=SSO_SECRET, staff_sso_purge=["paula"]
+    )
+    auth = StaffAuth(settings, create_async_engine("sqlite+aiosqlite://"))
+
+    def session(*pairs: tuple[str, str]):
+        return auth.sso_session(Headers(raw=[(k.lower().encode(), v.encode()) for k, v in pairs]))
+
+    signed = session(("X-Forwarded-User", "paula"), ("X-Staff-Proxy-Secret", SSO_SECRET))
+    assert signed is not None and signed.account.name == "paula" and signed.account.purge and signed.sso
+    assert session(("x-forwarded-user", "anna"), ("x-staff-proxy-secret", SSO_SECRET)).account.name == "anna"
+    assert session(("X-Forwarded-User", "paula")) is None  # no secret
+    assert session(("X-Forwarded-User", "paula"), ("X-Staff-Proxy-Secret", "falsch")) is None
+    # a client's own header beside the proxy's: trusted neither
+    twice = (("X-Forwarded-User", "paula"), ("X-Forwarded-User", "anna"), ("X-Staff-Proxy-Secret", SSO_SECRET))
+    assert session(*twice) is None
+    assert session(("X-Forwarded-User", "<b>x</b>"), ("X-Staff-Proxy-Secret", SSO_SECRET)) is None
+    with pytest.raises(ValueError):  # a header without a secret would let anybody in: refused at start
+        Settings(_env_file=None, staff_sso_header="X-Forwarded-User")
+
+
+def test_what_an_address_or_the_data_may_hold_is_made_harmless() -> None:
+    assert [small_number(v) for v in ("3", "abc", "²", "1" * 5000, "0012", "-1")] == [3, None, None, None, 12, None]
+    assert [cell(v) for v in ("=HYPERLINK(1)", "+1", "-x", "@a", "Frage", 5)] == [
+        "'=HYPERLINK(1)",
+        "'+1",
+        "'-x",
+        "'@a",
+        "Frage",
+        5,
+    ]
+    berlin = ZoneInfo("Europe/Berlin")
+    assert local_day("2026-12-07T22:59:59.000Z", berlin) == "2026-12-07"  # 23:59 in Hamburg
+    assert local_day("2026-12-07T23:00:00.000Z", berlin) == "2026-12-08"  # midnight in Hamburg
+    assert local_day("2026-07-07T22:00:00Z", berlin) == "2026-07-08"  # summer time: UTC+2
+    with pytest.raises(ValueError):
+        Settings(_env_file=None, staff_timezone="Europe")
+
+
+def test_an_account_of_the_wrong_shape_is_an_error_not_a_server_failure(tmp_path: Path) -> None:
+    damaged = tmp_path / "staff.json"
+    for shape in ('{"erika": 5}', '{"erika": ["a"]}', "[1, 2]"):
+        damaged.write_text(shape, encoding="utf-8")
+        with pytest.raises(AccountError):
+            read_file(damaged)
