@@ -103,15 +103,15 @@ def test_the_cli_adds_lists_and_removes_accounts_without_showing_a_hash(tmp_path
 
 def test_near_identical_wordings_are_grouped_and_different_questions_are_not(e5) -> None:
     asked = [
-        ("2026-01-02", "Wie wird das Wetter morgen?"),
-        ("2026-01-03", "Wie wird morgen das Wetter?"),
-        ("2026-01-01", "Wie wird das Wetter morgen?"),
+        ("2026-01-02", "Regnet es am Sonntag in Bergedorf?"),
+        ("2026-01-03", "Regnet es in Bergedorf am Sonntag?"),
+        ("2026-01-01", "Regnet es am Sonntag in Bergedorf?"),
         ("2026-01-02", "Was kostet ein Parkausweis in Altona?"),
         ("2026-01-02", "Wann hat das Bürgeramt geöffnet?"),
     ]
     groups = group_refused(asked, e5.embed_query_vectors, Settings(_env_file=None).staff_same_question)
     assert [(g.question, g.count, g.last) for g in groups] == [
-        ("Wie wird das Wetter morgen?", 3, "2026-01-03"),
+        ("Regnet es am Sonntag in Bergedorf?", 3, "2026-01-03"),
         ("Wann hat das Bürgeramt geöffnet?", 1, "2026-01-02"),
         ("Was kostet ein Parkausweis in Altona?", 1, "2026-01-02"),
     ]
@@ -123,12 +123,12 @@ def test_near_identical_wordings_are_grouped_and_different_questions_are_not(e5)
         return e5.embed_query_vectors(texts)
 
     limited = group_refused(asked, counting, 0.9625, limit=1)  # only the most frequent wording is embedded
-    assert embedded == ["Wie wird das Wetter morgen?"]
+    assert embedded == ["Regnet es am Sonntag in Bergedorf?"]
     assert [(g.question, g.count) for g in limited] == [
-        ("Wie wird das Wetter morgen?", 2),
+        ("Regnet es am Sonntag in Bergedorf?", 2),
+        ("Regnet es in Bergedorf am Sonntag?", 1),
         ("Wann hat das Bürgeramt geöffnet?", 1),
         ("Was kostet ein Parkausweis in Altona?", 1),
-        ("Wie wird morgen das Wetter?", 1),
     ]
 
 
@@ -327,15 +327,25 @@ def test_another_app_process_shows_the_same_figures_and_shares_the_login(staff_s
         stop(other)
 
 
-def test_a_changed_password_or_a_removed_account_ends_its_sessions(tmp_path: Path) -> None:
+def run_with_auth(tmp_path: Path, scenario, **settings_values):
+    """`scenario(auth, accounts_file)` against a SQLite file, with one account "erika" in the accounts file."""
     accounts = tmp_path / "staff.json"
-    settings = Settings(_env_file=None, data_dir=tmp_path, staff_accounts_file=accounts)
+    settings = Settings(_env_file=None, data_dir=tmp_path, staff_accounts_file=accounts, **settings_values)
     write_account(accounts, "erika", PASSWORD, purge=False)
 
-    async def scenario() -> list[bool]:
+    async def run():
         await storage.ensure_schema(settings)
         engine = create_async_engine(storage.database_url(settings))
-        auth = StaffAuth(settings, engine)
+        try:
+            return await scenario(StaffAuth(settings, engine), accounts)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def test_a_changed_password_or_a_removed_account_ends_its_sessions(tmp_path: Path) -> None:
+    async def scenario(auth: StaffAuth, accounts: Path) -> list[bool]:
         seen = []
         token, _ = await auth.login("erika", PASSWORD)
         seen.append(await auth.session(token) is not None)
@@ -345,21 +355,13 @@ def test_a_changed_password_or_a_removed_account_ends_its_sessions(tmp_path: Pat
         seen.append(await auth.session(token) is not None)
         remove_account(accounts, "erika")
         seen.append(await auth.session(token) is not None)
-        await engine.dispose()
         return seen
 
-    assert asyncio.run(scenario()) == [True, False, True, False]
+    assert run_with_auth(tmp_path, scenario) == [True, False, True, False]
 
 
 def test_attempts_while_locked_do_not_extend_the_lock(tmp_path: Path) -> None:
-    accounts = tmp_path / "staff.json"
-    settings = Settings(_env_file=None, data_dir=tmp_path, staff_accounts_file=accounts, staff_max_failures=2)
-    write_account(accounts, "erika", PASSWORD, purge=False)
-
-    async def scenario() -> list[str]:
-        await storage.ensure_schema(settings)
-        engine = create_async_engine(storage.database_url(settings))
-        auth = StaffAuth(settings, engine)
+    async def scenario(auth: StaffAuth, _accounts: Path) -> list[str]:
         outcomes = []
         for password in ("falsch falsch 1", "falsch falsch 2", PASSWORD, PASSWORD, PASSWORD):
             try:
@@ -369,12 +371,12 @@ def test_attempts_while_locked_do_not_extend_the_lock(tmp_path: Path) -> None:
                 outcomes.append("locked")
             except ValueError:
                 outcomes.append("wrong")
-        async with engine.connect() as conn:
+        async with auth.engine.connect() as conn:
             kept = (await conn.execute(text("SELECT COUNT(*) FROM staff_failures"))).scalar()
-        await engine.dispose()
         return [*outcomes, str(kept)]
 
-    assert asyncio.run(scenario()) == ["wrong", "wrong", "locked", "locked", "locked", "2"]
+    outcomes = run_with_auth(tmp_path, scenario, staff_max_failures=2)
+    assert outcomes == ["wrong", "wrong", "locked", "locked", "locked", "2"]
 
 
 def test_single_sign_on_counts_only_one_user_header_with_the_secret(tmp_path: Path) -> None:
