@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -19,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from assistant.storage import json_object
 
 NO_SOURCE = "-"  # the cluster of an answer without a cited source (refused, small talk)
 
@@ -96,16 +97,6 @@ class Figures:
             "refused_questions": [asdict(g) for g in self.refused_groups],
             "unhelpful_answers": [asdict(u) for u in self.unhelpful],
         }
-
-
-def _json(value) -> dict:
-    if isinstance(value, dict):
-        return value
-    try:
-        found = json.loads(value or "{}")
-    except (TypeError, ValueError):
-        return {}
-    return found if isinstance(found, dict) else {}
 
 
 def group_refused(
@@ -194,7 +185,7 @@ async def read_figures(
             {"s": start, "e": after_end},
         )
         for parent, created, metadata, output in rows:
-            meta = _json(metadata)
+            meta = json_object(metadata)
             if "question" not in meta:
                 continue  # not an answer (an error notice, a draft reply)
             try:

@@ -312,13 +312,15 @@ class Report:
         return self.refused / self.total if self.total else 0.0
 
 
-def _json(value) -> dict:
+def json_object(value) -> dict:
+    """Stored metadata as a dict: PostgreSQL returns JSONB as one, SQLite as text; anything else is empty."""
     if isinstance(value, dict):
         return value
     try:
-        return json.loads(value or "{}")
+        found = json.loads(value or "{}")
     except (TypeError, ValueError):
         return {}
+    return found if isinstance(found, dict) else {}
 
 
 async def report(settings: Settings, days: int = 30, top: int = 10) -> Report:
@@ -342,7 +344,7 @@ async def report(settings: Settings, days: int = 30, top: int = 10) -> Report:
                 {"s": since},
             )
             for parent, created, metadata, output in rows:
-                meta = _json(metadata)
+                meta = json_object(metadata)
                 if "question" not in meta:
                     continue  # not an answer (e.g. an error notice)
                 day = str(created)[:10]
